@@ -1,0 +1,1 @@
+/* common/b64url.c: being written. */

@@ -1,0 +1,1 @@
+/* common/clock.c: being written. */

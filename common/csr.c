@@ -1,0 +1,1 @@
+/* common/csr.c: being written. */

@@ -1,0 +1,1 @@
+/* common/fault.c: being written. */

@@ -1,0 +1,1 @@
+/* common/file.c: being written. */

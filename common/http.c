@@ -1,0 +1,1 @@
+/* common/http.c: being written. */

@@ -1,0 +1,1 @@
+/* common/jose.c: being written. */

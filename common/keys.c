@@ -1,0 +1,1 @@
+/* common/keys.c: being written. */

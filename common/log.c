@@ -1,0 +1,1 @@
+/* common/log.c: being written. */

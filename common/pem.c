@@ -1,0 +1,1 @@
+/* common/pem.c: being written. */

@@ -1,0 +1,1 @@
+/* common/prng.c: being written. */

@@ -1,0 +1,1 @@
+/* common/x509.c: being written. */

@@ -1,0 +1,1 @@
+/* dnsmock/answer.c: being written. */

@@ -1,0 +1,1 @@
+/* dnsmock/dnsfault.c: being written. */

@@ -1,0 +1,1 @@
+/* dnsmock/dnsmock.c: being written. */

@@ -1,0 +1,1 @@
+/* dnsmock/dnsserver.c: being written. */

@@ -1,0 +1,1 @@
+/* dnsmock/history.c: being written. */

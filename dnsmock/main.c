@@ -1,0 +1,1 @@
+/* dnsmock/main.c: being written. */

@@ -1,0 +1,1 @@
+/* dnsmock/mgmt.c: being written. */

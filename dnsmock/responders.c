@@ -1,0 +1,1 @@
+/* dnsmock/responders.c: being written. */

@@ -1,0 +1,1 @@
+/* dnsmock/update.c: being written. */

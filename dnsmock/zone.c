@@ -1,0 +1,1 @@
+/* dnsmock/zone.c: being written. */
