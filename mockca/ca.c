@@ -1,0 +1,1 @@
+/* mockca/ca.c: being written. */

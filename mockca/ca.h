@@ -1,0 +1,121 @@
+/* ca.h: mockca's certificate authority. It holds one or more root chains (the default
+ * chain plus Pebble's "alternate roots"), issues leaf certificates under the default
+ * chain's issuing intermediate, keeps the revocation registry, and answers OCSP (RFC 6960)
+ * and CRL (RFC 5280) requests from it. Thread-safe. All times come from the clock.
+ *
+ * Chains: chain i is root_i -> intermediate_i,1 -> ... -> intermediate_i,k (k =
+ * chain_length - 1 intermediates, Pebble's PEBBLE_CHAIN_LENGTH meaning: the number of
+ * certificates in the chain above the leaf, root included). Every chain's issuing (last)
+ * intermediate has the same subject name and the same key, so one leaf verifies under
+ * every chain: that is what lets an ACME server offer alternate chains (RFC 8555 section
+ * 7.4.2, Link rel="alternate"). */
+#ifndef MOCKCA_CA_H
+#define MOCKCA_CA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "common/clock.h"
+#include "common/csr.h"
+#include "common/err.h"
+#include "common/keys.h"
+
+#define CA_MAX_CHAINS 8
+#define CA_MAX_CHAIN_LENGTH 8
+#define CA_MAX_CERTS 1000000 /* revocation registry bound; expired entries are pruned */
+
+/* RFC 5280 section 5.3.1 reason codes; 7 is unused. */
+enum ca_reason {
+    CA_REASON_UNSPECIFIED = 0,
+    CA_REASON_KEY_COMPROMISE = 1,
+    CA_REASON_CA_COMPROMISE = 2,
+    CA_REASON_AFFILIATION_CHANGED = 3,
+    CA_REASON_SUPERSEDED = 4,
+    CA_REASON_CESSATION_OF_OPERATION = 5,
+    CA_REASON_CERTIFICATE_HOLD = 6,
+    CA_REASON_REMOVE_FROM_CRL = 8,
+    CA_REASON_PRIVILEGE_WITHDRAWN = 9,
+    CA_REASON_AA_COMPROMISE = 10,
+};
+
+enum ca_status { CA_STATUS_UNKNOWN = 0, CA_STATUS_GOOD, CA_STATUS_REVOKED };
+
+struct ca_config {
+    enum key_type key_type;       /* CA keys; 0: KEY_EC_P256 */
+    unsigned chain_length;        /* certs above the leaf, root included; 0: 2 */
+    unsigned alternate_roots;     /* extra chains; 0: none */
+    const char *root_cert_pem;    /* optional: use this root (and its key) for chain 0 */
+    const char *root_key_pem;
+    const char *name_prefix;      /* subject CN prefix; NULL: "mockca" */
+    const char *ocsp_url;         /* AIA OCSP URL in leaves; NULL: none */
+    const char *issuer_url;       /* AIA caIssuers URL in leaves; NULL: none */
+    const char *crl_url;          /* CRL distribution point in leaves; NULL: none */
+    const struct mc_clock *clock; /* borrowed; NULL: real time */
+};
+
+struct ca;
+
+MC_MUST_CHECK enum mc_err ca_new(const struct ca_config *cfg, struct ca **out);
+void ca_free(struct ca *ca); /* NULL ok */
+
+size_t ca_chain_count(const struct ca *ca); /* 1 + alternate_roots */
+/* PEM of chain's root, or of its intermediate number i (0 = issued by the root,
+ * chain_length - 2 = the issuing one); and their private keys (Pebble's management API
+ * serves these). New strings. MC_ERR_NOT_FOUND for an index out of range. */
+MC_MUST_CHECK enum mc_err ca_root_pem(const struct ca *ca, size_t chain, char **pem);
+MC_MUST_CHECK enum mc_err ca_root_key_pem(const struct ca *ca, size_t chain, char **pem);
+MC_MUST_CHECK enum mc_err ca_intermediate_pem(const struct ca *ca, size_t chain, size_t i,
+                                              char **pem);
+MC_MUST_CHECK enum mc_err ca_intermediate_key_pem(const struct ca *ca, size_t chain, size_t i,
+                                                  char **pem);
+
+struct ca_issue_request {
+    EVP_PKEY *public_key;            /* the subject key (from the CSR) */
+    const struct ident_list *sans;   /* DNS and IP names, at least one */
+    const char *common_name;         /* NULL: none, unless promote_cn */
+    bool promote_cn;                 /* CN := the first DNS SAN of 64 chars or fewer */
+    bool must_staple;                /* copy the TLS Feature status_request extension */
+    int64_t not_before;              /* Unix seconds; 0: now */
+    int64_t not_after;               /* Unix seconds; 0: not_before + validity */
+    int64_t validity;                /* seconds; 0: 90 days */
+};
+
+/* Issues a leaf: random 16-byte positive serial; subject CN as asked; SANs; EKU serverAuth
+ * and clientAuth; KU digitalSignature (+ keyEncipherment for RSA keys); basicConstraints
+ * CA:FALSE critical; SKI and AKI; AIA OCSP and caIssuers and CRL DP when configured; TLS
+ * Feature when must_staple. Records it as good. MC_ERR_INVALID when not_after <= not_before
+ * or no SANs. *leaf is new; *serial_hex (lowercase, x509_serial_hex form) is new. */
+MC_MUST_CHECK enum mc_err ca_issue(struct ca *ca, const struct ca_issue_request *req, X509 **leaf,
+                                   char **serial_hex);
+/* The PEM chain for download: leaf then the intermediates of chain (issuing first), no
+ * root (RFC 8555 section 9.1). New string. */
+MC_MUST_CHECK enum mc_err ca_chain_pem(const struct ca *ca, X509 *leaf, size_t chain, char **pem);
+
+/* Marks serial revoked at the clock's now with reason. MC_ERR_NOT_FOUND for a serial this
+ * CA did not issue, MC_ERR_EXISTS if already revoked, MC_ERR_INVALID for reason 7 or > 10. */
+MC_MUST_CHECK enum mc_err ca_revoke(struct ca *ca, const char *serial_hex, int reason);
+/* Status of serial; reason and revoked_at (Unix seconds) are set when revoked. */
+MC_MUST_CHECK enum mc_err ca_status(struct ca *ca, const char *serial_hex, enum ca_status *status,
+                                    int *reason, int64_t *revoked_at);
+
+/* Answers a DER OCSPRequest (RFC 6960 section 4.1) with a DER OCSPResponse signed by the
+ * issuing intermediate of chain 0: good / revoked (with time and reason) / unknown per
+ * CertID, thisUpdate now, nextUpdate now + 1 h; the nonce extension echoed. A request that
+ * does not parse gets a malformedRequest response (still MC_OK: the caller sends it);
+ * a CertID of another issuer gets unknown. */
+MC_MUST_CHECK enum mc_err ca_ocsp_respond(struct ca *ca, const uint8_t *req, size_t n,
+                                          uint8_t **resp, size_t *resp_len);
+/* A DER CRL (v2, RFC 5280 section 5) signed by the issuing intermediate of chain 0: every
+ * revoked, unexpired serial with its reason code; thisUpdate now, nextUpdate now + 1 h; a
+ * CRL number that grows with each revocation; AKI. */
+MC_MUST_CHECK enum mc_err ca_crl_der(struct ca *ca, uint8_t **der, size_t *n);
+
+/* Drops registry entries whose certificate expired more than one hour before now, so a
+ * long run's registry stays bounded. Returns how many were dropped. */
+size_t ca_prune(struct ca *ca);
+
+#endif
