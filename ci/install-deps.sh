@@ -15,6 +15,7 @@ tool_pkgs=(
   dnsperf                           # tests/bench
   pebble                            # pebble and pebble-challtestsrv (interop and bench peers)
   procps                            # ps, for resident-memory figures
+  python3                           # interop scripts: free-port picking for third-party servers
 )
 
 missing=()
