@@ -8,6 +8,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "common/err.h"
 
@@ -34,6 +35,12 @@ MC_MUST_CHECK enum mc_err ident_list_add(struct ident_list *l, enum ident_type t
 void ident_list_free(struct ident_list *l); /* frees the items; *l is zeroed; NULL ok */
 /* True if both lists hold the same identifiers, in any order, ignoring duplicates. */
 bool ident_list_same_set(const struct ident_list *a, const struct ident_list *b);
+/* Appends the DNS and IP entries of a subjectAltName (gens) to l, normalized as by
+ * ident_list_add. Other name types are skipped when skip_other, else MC_ERR_INVALID;
+ * MC_ERR_INVALID also for an IP that is not 4 or 16 bytes or a DNS name with a NUL or
+ * that ident_list_add refuses. The one reader of SANs for csr_read and x509_sans. */
+MC_MUST_CHECK enum mc_err ident_list_add_general_names(struct ident_list *l,
+                                                       const GENERAL_NAMES *gens, bool skip_other);
 
 /* Builds and signs (with key, SHA-256; Ed25519 needs no digest) a CSR with subject CN cn
  * (may be NULL) and a subjectAltName of sans (DNS and IP entries; at least one), plus the
