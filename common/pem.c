@@ -166,87 +166,67 @@ static enum mc_err pem_take(BIO *bio, bool secret, char **out)
     return MC_OK;
 }
 
-enum mc_err pem_write_private_key(EVP_PKEY *key, char **out)
+enum pem_kind { PEM_PRIVATE_KEY, PEM_PUBLIC_KEY, PEM_CERT, PEM_CSR };
+
+/* The one writer behind the four public ones: the kind picks OpenSSL's writer, the rest
+ * (buffer, copy out, error drain) is shared. */
+static enum mc_err pem_write_any(enum pem_kind kind, void *obj, char **out)
 {
+    static const char *const events[] = {"pem.write_private_key", "pem.write_public_key",
+                                         "pem.write_cert", "pem.write_csr"};
     enum mc_err rc = MC_ERR_CRYPTO;
+    BIO *bio = NULL;
+    int ok = 0;
+
     *out = NULL;
-    if (key == NULL)
+    if (obj == NULL)
         return MC_ERR_INVALID;
-    BIO *bio = BIO_new(BIO_s_mem());
+    bio = BIO_new(BIO_s_mem());
     if (bio == NULL) {
         rc = MC_ERR_NOMEM;
         goto out;
     }
-    /* PEM_write_bio_PrivateKey writes PKCS#8 ("BEGIN PRIVATE KEY") in OpenSSL 3. */
-    if (PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL) != 1)
+    switch (kind) {
+    case PEM_PRIVATE_KEY:
+        /* PEM_write_bio_PrivateKey writes PKCS#8 ("BEGIN PRIVATE KEY") in OpenSSL 3. */
+        ok = PEM_write_bio_PrivateKey(bio, obj, NULL, NULL, 0, NULL, NULL);
+        break;
+    case PEM_PUBLIC_KEY:
+        ok = PEM_write_bio_PUBKEY(bio, obj);
+        break;
+    case PEM_CERT:
+        ok = PEM_write_bio_X509(bio, obj);
+        break;
+    case PEM_CSR:
+        ok = PEM_write_bio_X509_REQ(bio, obj);
+        break;
+    }
+    if (ok != 1)
         goto out;
-    rc = pem_take(bio, true, out);
+    rc = pem_take(bio, kind == PEM_PRIVATE_KEY, out);
 out:
     if (rc != MC_OK)
-        log_openssl_errors(LOGL_ERROR, "pem.write_private_key");
+        log_openssl_errors(LOGL_ERROR, events[kind]);
     BIO_free(bio);
     return rc;
+}
+
+enum mc_err pem_write_private_key(EVP_PKEY *key, char **out)
+{
+    return pem_write_any(PEM_PRIVATE_KEY, key, out);
 }
 
 enum mc_err pem_write_public_key(EVP_PKEY *key, char **out)
 {
-    enum mc_err rc = MC_ERR_CRYPTO;
-    *out = NULL;
-    if (key == NULL)
-        return MC_ERR_INVALID;
-    BIO *bio = BIO_new(BIO_s_mem());
-    if (bio == NULL) {
-        rc = MC_ERR_NOMEM;
-        goto out;
-    }
-    if (PEM_write_bio_PUBKEY(bio, key) != 1)
-        goto out;
-    rc = pem_take(bio, false, out);
-out:
-    if (rc != MC_OK)
-        log_openssl_errors(LOGL_ERROR, "pem.write_public_key");
-    BIO_free(bio);
-    return rc;
+    return pem_write_any(PEM_PUBLIC_KEY, key, out);
 }
 
 enum mc_err pem_write_cert(X509 *cert, char **out)
 {
-    enum mc_err rc = MC_ERR_CRYPTO;
-    *out = NULL;
-    if (cert == NULL)
-        return MC_ERR_INVALID;
-    BIO *bio = BIO_new(BIO_s_mem());
-    if (bio == NULL) {
-        rc = MC_ERR_NOMEM;
-        goto out;
-    }
-    if (PEM_write_bio_X509(bio, cert) != 1)
-        goto out;
-    rc = pem_take(bio, false, out);
-out:
-    if (rc != MC_OK)
-        log_openssl_errors(LOGL_ERROR, "pem.write_cert");
-    BIO_free(bio);
-    return rc;
+    return pem_write_any(PEM_CERT, cert, out);
 }
 
 enum mc_err pem_write_csr(X509_REQ *req, char **out)
 {
-    enum mc_err rc = MC_ERR_CRYPTO;
-    *out = NULL;
-    if (req == NULL)
-        return MC_ERR_INVALID;
-    BIO *bio = BIO_new(BIO_s_mem());
-    if (bio == NULL) {
-        rc = MC_ERR_NOMEM;
-        goto out;
-    }
-    if (PEM_write_bio_X509_REQ(bio, req) != 1)
-        goto out;
-    rc = pem_take(bio, false, out);
-out:
-    if (rc != MC_OK)
-        log_openssl_errors(LOGL_ERROR, "pem.write_csr");
-    BIO_free(bio);
-    return rc;
+    return pem_write_any(PEM_CSR, req, out);
 }
