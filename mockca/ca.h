@@ -3,10 +3,11 @@
  * chain's issuing intermediate, keeps the revocation registry, and answers OCSP (RFC 6960)
  * and CRL (RFC 5280) requests from it. Thread-safe. All times come from the clock.
  *
- * Chains: chain i is root_i -> intermediate_i,1 -> ... -> intermediate_i,k (k =
- * chain_length - 1 intermediates, Pebble's PEBBLE_CHAIN_LENGTH meaning: the number of
- * certificates in the chain above the leaf, root included). Every chain's issuing (last)
- * intermediate has the same subject name and the same key, so one leaf verifies under
+ * Chains: chain i is root_i -> intermediate_i,k-1 -> ... -> intermediate_i,0 -> leaf, with
+ * k = chain_length intermediates: Pebble's PEBBLE_CHAIN_LENGTH meaning (ca/ca.go newChain:
+ * the number of intermediates, at least 1, so the leaf is never signed by a root). Every
+ * chain's issuing intermediate (number 0) has the same subject name, key and SKI, each
+ * chain certifying it under its own root (no cross-signing), so one leaf verifies under
  * every chain: that is what lets an ACME server offer alternate chains (RFC 8555 section
  * 7.4.2, Link rel="alternate"). */
 #ifndef MOCKCA_CA_H
@@ -46,7 +47,7 @@ enum ca_status { CA_STATUS_UNKNOWN = 0, CA_STATUS_GOOD, CA_STATUS_REVOKED };
 
 struct ca_config {
     enum key_type key_type;       /* CA keys; 0: KEY_EC_P256 */
-    unsigned chain_length;        /* certs above the leaf, root included; 0: 2 */
+    unsigned chain_length;        /* intermediates per chain (PEBBLE_CHAIN_LENGTH); 0: 1 */
     unsigned alternate_roots;     /* extra chains; 0: none */
     const char *root_cert_pem;    /* optional: use this root (and its key) for chain 0 */
     const char *root_key_pem;
@@ -63,9 +64,10 @@ MC_MUST_CHECK enum mc_err ca_new(const struct ca_config *cfg, struct ca **out);
 void ca_free(struct ca *ca); /* NULL ok */
 
 size_t ca_chain_count(const struct ca *ca); /* 1 + alternate_roots */
-/* PEM of chain's root, or of its intermediate number i (0 = issued by the root,
- * chain_length - 2 = the issuing one); and their private keys (Pebble's management API
- * serves these). New strings. MC_ERR_NOT_FOUND for an index out of range. */
+/* PEM of chain's root, or of its intermediate number i (0 = the issuing one, as Pebble's
+ * /intermediates/N serves; chain_length - 1 = the one issued by the root); and their
+ * private keys (Pebble's management API serves these). New strings. MC_ERR_NOT_FOUND for
+ * an index out of range. */
 MC_MUST_CHECK enum mc_err ca_root_pem(const struct ca *ca, size_t chain, char **pem);
 MC_MUST_CHECK enum mc_err ca_root_key_pem(const struct ca *ca, size_t chain, char **pem);
 MC_MUST_CHECK enum mc_err ca_intermediate_pem(const struct ca *ca, size_t chain, size_t i,
@@ -88,7 +90,8 @@ struct ca_issue_request {
  * and clientAuth; KU digitalSignature (+ keyEncipherment for RSA keys); basicConstraints
  * CA:FALSE critical; SKI and AKI; AIA OCSP and caIssuers and CRL DP when configured; TLS
  * Feature when must_staple. Records it as good. MC_ERR_INVALID when not_after <= not_before
- * or no SANs. *leaf is new; *serial_hex (lowercase, x509_serial_hex form) is new. */
+ * or no SANs; MC_ERR_LIMIT when the registry holds CA_MAX_CERTS. *leaf is new; *serial_hex
+ * (lowercase, x509_serial_hex form) is new. */
 MC_MUST_CHECK enum mc_err ca_issue(struct ca *ca, const struct ca_issue_request *req, X509 **leaf,
                                    char **serial_hex);
 /* The PEM chain for download: leaf then the intermediates of chain (issuing first), no
@@ -98,20 +101,25 @@ MC_MUST_CHECK enum mc_err ca_chain_pem(const struct ca *ca, X509 *leaf, size_t c
 /* Marks serial revoked at the clock's now with reason. MC_ERR_NOT_FOUND for a serial this
  * CA did not issue, MC_ERR_EXISTS if already revoked, MC_ERR_INVALID for reason 7 or > 10. */
 MC_MUST_CHECK enum mc_err ca_revoke(struct ca *ca, const char *serial_hex, int reason);
-/* Status of serial; reason and revoked_at (Unix seconds) are set when revoked. */
+/* Status of serial; reason and revoked_at (Unix seconds) are set when revoked (either may
+ * be NULL). A serial this CA did not issue, or whose entry was pruned, is
+ * CA_STATUS_UNKNOWN with MC_OK; MC_ERR_INVALID for a serial that is not hex. */
 MC_MUST_CHECK enum mc_err ca_status(struct ca *ca, const char *serial_hex, enum ca_status *status,
                                     int *reason, int64_t *revoked_at);
 
 /* Answers a DER OCSPRequest (RFC 6960 section 4.1) with a DER OCSPResponse signed by the
- * issuing intermediate of chain 0: good / revoked (with time and reason) / unknown per
- * CertID, thisUpdate now, nextUpdate now + 1 h; the nonce extension echoed. A request that
+ * issuing intermediate of chain 0: good / revoked (with time, and reason unless
+ * unspecified) / unknown per CertID, thisUpdate now, nextUpdate now + 1 h (producedAt is
+ * OpenSSL's real time); the nonce extension echoed. A request that
  * does not parse gets a malformedRequest response (still MC_OK: the caller sends it);
  * a CertID of another issuer gets unknown. */
 MC_MUST_CHECK enum mc_err ca_ocsp_respond(struct ca *ca, const uint8_t *req, size_t n,
                                           uint8_t **resp, size_t *resp_len);
 /* A DER CRL (v2, RFC 5280 section 5) signed by the issuing intermediate of chain 0: every
- * revoked, unexpired serial with its reason code; thisUpdate now, nextUpdate now + 1 h; a
- * CRL number that grows with each revocation; AKI. */
+ * revoked serial still in the registry (ca_prune drops it an hour after expiry) with its
+ * reason code (absent for unspecified, section 5.3.1); thisUpdate now, nextUpdate now +
+ * 1 h; a CRL number that grows with each revocation and each prune that changes the list;
+ * AKI. */
 MC_MUST_CHECK enum mc_err ca_crl_der(struct ca *ca, uint8_t **der, size_t *n);
 
 /* Drops registry entries whose certificate expired more than one hour before now, so a
