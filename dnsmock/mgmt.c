@@ -941,6 +941,41 @@ out:
 
 /* --- DNS faults ----------------------------------------------------------------------- */
 
+/* Queries are matched in canonical form ("www.example.com."), so a rule's target is put in
+ * that form too: "*.Example.com" becomes "*.example.com.", an exact name is normalized as
+ * every other name here; "*" and "prefix*" globs are left as they are. A target that is
+ * not a name gets 400 rather than a rule that can never fire. */
+static enum mc_err mg_fault_target_canonical(struct fault_match *m, char *err, size_t errn)
+{
+    char canon[ZONE_NAME_MAX + 2];
+    const char *t = m->target;
+    size_t len;
+
+    if (t == NULL || strcmp(t, "*") == 0)
+        return MC_OK;
+    len = strlen(t);
+    if (len > 0 && t[len - 1] == '*' && strncmp(t, "*.", 2) != 0)
+        return MC_OK;
+    bool wildcard = strncmp(t, "*.", 2) == 0;
+    if (zone_name_normalize(wildcard ? t + 2 : t, canon + (wildcard ? 2 : 0),
+                            sizeof(canon) - 2) != MC_OK) {
+        snprintf(err, errn, "target \"%s\" is not a DNS name or glob", t);
+        return MC_ERR_INVALID;
+    }
+    if (wildcard && strcmp(canon + 2, ".") == 0)
+        memcpy(canon, "*", 2); /* every name below the root: all names */
+    else if (wildcard)
+        memcpy(canon, "*.", 2);
+    char *copy = strdup(canon);
+    if (copy == NULL) {
+        snprintf(err, errn, "out of memory");
+        return MC_ERR_NOMEM;
+    }
+    free(m->target);
+    m->target = copy;
+    return MC_OK;
+}
+
 static void mg_add_dns_fault(void *ctx, const struct http_request *req,
                              struct http_response *resp)
 {
@@ -983,6 +1018,10 @@ static void mg_add_dns_fault(void *ctx, const struct http_request *req,
     }
     if (fault_match_parse(jm, &m, err, sizeof(err)) != MC_OK) {
         mg_fail(resp, 400, "match: %s", err[0] != '\0' ? err : "invalid");
+        goto out;
+    }
+    if (mg_fault_target_canonical(&m, err, sizeof(err)) != MC_OK) {
+        mg_fail(resp, 400, "match: %s", err);
         goto out;
     }
     if (dnsfault_action_parse(ja, &a, err, sizeof(err)) != MC_OK) {

@@ -466,6 +466,31 @@ START_TEST(test_faults)
 }
 END_TEST
 
+/* Targets are written the way people write names: without the trailing dot, in any case.
+ * They must fire all the same, since queries are matched in canonical form. */
+START_TEST(test_fault_target_forms)
+{
+    add_fault("{\"match\":{\"target\":\"*.Glob.Example.COM\"},\"action\":{\"action\":\"refused\"}}");
+    add_fault("{\"match\":{\"target\":\"Exact.Example.com\"},\"action\":{\"action\":\"servfail\"}}");
+    add_fault("{\"match\":{\"target\":\"pre*\"},\"action\":{\"action\":\"nxdomain\"}}");
+    ck_assert_int_eq(rcode("a.glob.example.com.", LDNS_RR_TYPE_A, false), LDNS_RCODE_REFUSED);
+    ck_assert_int_eq(rcode("glob.example.com.", LDNS_RR_TYPE_A, false), LDNS_RCODE_NOERROR);
+    ck_assert_int_eq(rcode("exact.example.com.", LDNS_RR_TYPE_A, false), LDNS_RCODE_SERVFAIL);
+    ck_assert_int_eq(rcode("prefix.test.", LDNS_RR_TYPE_A, false), LDNS_RCODE_NXDOMAIN);
+    ck_assert_int_eq(rcode("other.test.", LDNS_RR_TYPE_A, false), LDNS_RCODE_NOERROR);
+
+    /* A target that is no name is refused, not stored as a rule that never fires. */
+    ck_assert_int_eq(post("/add-dns-fault", "{\"match\":{\"target\":\"a..b\"},\"action\":{\"action\":\"drop\"}}"), 400);
+    ck_assert_int_eq(post("/add-dns-fault", "{\"match\":{\"target\":\"*.a..b\"},\"action\":{\"action\":\"drop\"}}"), 400);
+    char *body = NULL;
+    ck_assert_int_eq(post_body("/dns-faults", "{}", &body), 200);
+    cJSON *j = cJSON_Parse(body);
+    ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j, "rules")), 3);
+    cJSON_Delete(j);
+    free(body);
+}
+END_TEST
+
 START_TEST(test_reset)
 {
     ck_assert_int_eq(post("/add-a", "{\"host\":\"r.example.com\",\"addresses\":[\"9.9.9.9\"]}"), 200);
@@ -572,6 +597,7 @@ static Suite *dnsmock_suite(void)
     tcase_add_test(tc, test_bad_input);
     tcase_add_test(tc, test_zones_ns_and_modes);
     tcase_add_test(tc, test_faults);
+    tcase_add_test(tc, test_fault_target_forms);
     tcase_add_test(tc, test_reset);
     tcase_add_test(tc, test_concurrent_store_consistent);
     suite_add_tcase(s, tc);
