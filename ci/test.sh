@@ -47,7 +47,8 @@ run_ctest build || status=1
 step "build under ASan + UBSan"
 bash ci/build.sh build-asan -DMOCKCA_SANITIZE=ON || exit 1
 step "test under ASan + UBSan"
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+# CK_FORK=no: each Check binary runs in one process, so LeakSanitizer sees all of it at exit.
+CK_FORK=no ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   run_ctest build-asan || status=1
 
 step "fuzz targets (${fuzz_seconds}s each)"
