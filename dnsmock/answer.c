@@ -11,6 +11,7 @@
 #include "dnsmock/dnsfault.h"
 #include "dnsmock/history.h"
 #include "dnsmock/internal.h"
+#include "dnsmock/tsig.h"
 #include "dnsmock/update.h"
 #include "dnsmock/zone.h"
 
@@ -115,6 +116,8 @@ struct answer {
     uint8_t ext_rcode; /* upper 8 bits of a 12-bit rcode (RFC 6891 section 6.1.3) */
     ldns_rr_list *an;
     ldns_rr_list *ns;
+    const struct mc_clock *clock;
+    struct tsig_check tsig;   /* of a signed query: its response is signed too */
 };
 
 /* Serializes a into wire form. Without records when bare. */
@@ -157,6 +160,10 @@ static enum mc_err answer_wire(const struct answer *a, bool bare, uint8_t **out,
         ldns_pkt_set_edns_udp_size(p, ANSWER_EDNS_SIZE);
         ldns_pkt_set_edns_extended_rcode(p, a->ext_rcode);
     }
+    /* RFC 8945 section 5.3: a signed query gets a signed answer (nsupdate, for one, signs
+     * the SOA query that finds the zone and refuses an unsigned reply). */
+    if (!tsig_sign_response(a->clock, a->q, &a->tsig, p))
+        goto out;
     if (ldns_pkt2wire(out, p, outlen) != LDNS_STATUS_OK)
         goto out;
     err = MC_OK;
@@ -352,8 +359,9 @@ static enum mc_err answer_fault(const struct fault_action *act, struct answer *a
 
 /* The ldns path. prelude_done: the fast path already recorded the query and consulted
  * the fault rules (and set *delay_ms), and the class and EDNS version are fine. */
-static enum mc_err answer_query(struct dnsmock *d, const ldns_pkt *q, bool tcp, uint8_t **out,
-                                size_t *outlen, int64_t *delay_ms, bool prelude_done)
+static enum mc_err answer_query(struct dnsmock *d, const ldns_pkt *q, const uint8_t *wire,
+                                size_t len, bool tcp, uint8_t **out, size_t *outlen,
+                                int64_t *delay_ms, bool prelude_done)
 {
     char qname[ANSWER_NAME_TEXT];
     char tbuf[16];
@@ -373,11 +381,21 @@ static enum mc_err answer_query(struct dnsmock *d, const ldns_pkt *q, bool tcp, 
     ldns_rr_type qtype = ldns_rr_get_type(a.question);
     ldns_rr_class qclass = ldns_rr_get_class(a.question);
     answer_rdf_text(qrdf, qname, sizeof(qname));
+    a.clock = d->clock;
 
     if (prelude_done)
         goto lookup;
     if (d->history != NULL)
         history_add_dns(d->history, qname, (uint16_t)qtype, (uint16_t)qclass);
+    if (ldns_pkt_tsig(q) != NULL) {
+        /* A key, MAC or time that does not verify is answered NOTAUTH with the TSIG error
+         * and nothing else, as for an update (RFC 8945 section 5.2). */
+        tsig_check_request(d->tsig, d->clock, q, wire, len, &a.tsig);
+        if (a.tsig.rcode != LDNS_RCODE_NOERROR) {
+            a.rcode = a.tsig.rcode;
+            goto send;
+        }
+    }
 
     if (ldns_pkt_edns(q) && ldns_pkt_edns_version(q) != 0) {
         /* RFC 6891 section 6.1.3: BADVERS (16) is extended rcode 1 with header rcode 0. */
@@ -648,7 +666,7 @@ enum mc_err dns_handle_message(struct dnsmock *d, const uint8_t *msg, size_t len
         err = answer_header_only(msg, len, LDNS_RCODE_FORMERR, out, outlen);
         goto out;
     }
-    err = answer_query(d, q, tcp, out, outlen, delay_ms, prelude_done);
+    err = answer_query(d, q, msg, len, tcp, out, outlen, delay_ms, prelude_done);
 out:
     ldns_pkt_free(q);
     return err;

@@ -1,5 +1,5 @@
-/* update.h: RFC 2136 dynamic UPDATE, authenticated with TSIG (RFC 8945). Updates land in
- * the same zone store the management API and queries see. */
+/* update.h: RFC 2136 dynamic UPDATE, authenticated with TSIG (dnsmock/tsig.h). Updates
+ * land in the same zone store the management API and queries see. */
 #ifndef DNSMOCK_UPDATE_H
 #define DNSMOCK_UPDATE_H
 
@@ -10,16 +10,9 @@
 
 #include "common/err.h"
 #include "dnsmock/dnsmock.h"
+#include "dnsmock/tsig.h" /* the keyring, for callers that set up updates */
 
 struct dnsmock;
-struct tsig_keyring;
-
-/* A keyring from config. MC_ERR_INVALID for a key with no name, an unknown algorithm, or a
- * secret that is not base64. *out is new (tsig_keyring_free); n may be 0. */
-MC_MUST_CHECK enum mc_err tsig_keyring_new(const struct dnsmock_tsig_key *keys, size_t n,
-                                           struct tsig_keyring **out);
-void tsig_keyring_free(struct tsig_keyring *k); /* NULL ok */
-size_t tsig_keyring_count(const struct tsig_keyring *k);
 
 /* Handles an UPDATE (opcode 5) query, parsed into q from wire[0..len). The rules:
  * - a TSIG that names an unknown key, or whose MAC or time does not verify: NOTAUTH with

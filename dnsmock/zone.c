@@ -1353,3 +1353,19 @@ enum mc_err zone_answer_wire_locked(struct zone_store *zs, const char *name, uin
     *count = (uint16_t)s->n;
     return MC_OK;
 }
+
+bool zone_name_from_rdf(const ldns_rdf *rdf, char out[ZONE_NAME_MAX])
+{
+    char *s = NULL;
+    bool ok = false;
+
+    if (rdf == NULL || ldns_rdf_get_type(rdf) != LDNS_RDF_TYPE_DNAME)
+        return false;
+    s = ldns_rdf2str(rdf);
+    if (s == NULL)
+        return false;
+    if (strchr(s, '\\') == NULL && zone_name_normalize(s, out, ZONE_NAME_MAX) == MC_OK)
+        ok = true;
+    free(s);
+    return ok;
+}

@@ -47,6 +47,10 @@ void zone_store_free(struct zone_store *zs); /* NULL ok */
  * a label over 63 bytes, a name over 253 characters, or bytes outside printable ASCII. */
 MC_MUST_CHECK enum mc_err zone_name_normalize(const char *in, char *out, size_t outn);
 
+/* The canonical text of a dname rdf into out. false for names the store cannot hold
+ * (escaped bytes, over-long), which callers answer without touching the store. */
+bool zone_name_from_rdf(const ldns_rdf *rdf, char out[ZONE_NAME_MAX]);
+
 void zone_set_mode(struct zone_store *zs, enum zone_mode mode);
 enum zone_mode zone_get_mode(struct zone_store *zs);
 /* TTL of records added through the management API; 0 as challtestsrv by default. */

@@ -8,6 +8,7 @@
 #   - an unsigned update is refused, changes nothing;
 #   - a prerequisite that fails (nxrrset on an existing set) fails the update;
 #   - hmac-sha384 (not in ldns 1.8.3; dnsmock's own HMAC path) adds a TXT.
+#   - with no "zone" line, nsupdate finds the zone through a TSIG-signed SOA query.
 # Env: MC_BUILD_DIR (ctest sets it). Exit 0 pass, 1 fail, 77 skip (a tool is missing).
 set -u
 
@@ -17,7 +18,7 @@ if [ -z "$BUILD" ]; then
     exit 1
 fi
 BIN="$BUILD/dnsmock/dnsmock"
-for tool in nsupdate dig base64; do
+for tool in nsupdate dig base64 curl; do
     if ! command -v "$tool" >/dev/null 2>&1; then
         echo "################################################################" >&2
         echo "SKIP nsupdate.sh: '$tool' is not installed (Debian: dnsutils)" >&2
@@ -127,6 +128,17 @@ printf 'server 127.0.0.1 %s\nzone %s\nupdate add %s 60 TXT "via-384"\nsend\n' \
     fail "hmac-sha384 add was not accepted"
 txt "$NAME" | grep -qx '"via-384"' || fail "dig does not see the hmac-sha384 TXT"
 echo "ok: hmac-sha384 add"
+
+# 7. no "zone" line: nsupdate finds the zone itself with a TSIG-signed SOA query, and
+#    refuses an unsigned answer ("expected a TSIG or SIG(0)"). The zone must exist.
+MGMT=$(sed -n 's/^management \(http:[^ ]*\)$/\1/p' "$WORK/out" | head -n 1)
+[ -n "$MGMT" ] || fail "dnsmock did not print its management URL"
+curl -sf -d "{\"zone\":\"$ZONE.\"}" "$MGMT/add-zone" >/dev/null || fail "add-zone failed"
+printf 'server 127.0.0.1 %s\nupdate add %s 60 TXT "zone-found"\nsend\n' "$PORT" "$NAME" |
+    upd -y "hmac-sha256:$KEY:$SECRET" 2>"$WORK/nozone" ||
+    fail "nsupdate without a zone line failed: $(tr '\n' ' ' <"$WORK/nozone" | cut -c1-200)"
+txt "$NAME" | grep -qx '"zone-found"' || fail "dig does not see the TXT added without a zone line"
+echo "ok: zone found through a signed SOA query"
 
 echo "PASS nsupdate.sh"
 exit 0

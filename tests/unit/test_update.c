@@ -2,7 +2,9 @@
  * struct dnsmock. Requests are built and signed with ldns, as a client would, and every
  * signed response is verified with ldns. The .c file is included to reach tsig_mac for a
  * cross-check against ldns. */
+#include "../../dnsmock/tsig.c"
 #include "../../dnsmock/update.c"
+#include "dnsmock/answer.h"
 
 #include <check.h>
 #include <stdlib.h>
@@ -582,7 +584,7 @@ START_TEST(own_mac_matches_ldns)
     ck_assert_int_eq(ldns_pkt_tsig_sign(p, KEY_NAME, KEY_SECRET, 300, "hmac-sha256.", NULL),
                      LDNS_STATUS_OK);
     t = ldns_pkt_tsig(p);
-    ck_assert(tsig_mac(key, NULL, 0, wire, len, upd_rdf_u48(ldns_rr_rdf(t, 1)), 300, 0, NULL, 0,
+    ck_assert(tsig_mac(key, NULL, 0, wire, len, tsig_rdf_u48(ldns_rr_rdf(t, 1)), 300, 0, NULL, 0,
                        mac, &mac_len));
     ck_assert_uint_eq(mac_len + 2, ldns_rdf_size(ldns_rr_rdf(t, 3)));
     ck_assert_mem_eq(mac, ldns_rdf_data(ldns_rr_rdf(t, 3)) + 2, mac_len);
@@ -606,8 +608,8 @@ static bool tsig_verify_resp_for_test(const struct tsig_key_ent *key, const ldns
     memcpy(msg, wire, pre);
     ldns_write_uint16(msg + 10, (uint16_t)(LDNS_ARCOUNT(wire) - 1));
     if (!tsig_mac(key, ldns_rdf_data(req_mac) + 2, ldns_rdf_size(req_mac) - 2, msg, pre,
-                  upd_rdf_u48(ldns_rr_rdf(t, 1)), upd_rdf_u16(ldns_rr_rdf(t, 2)),
-                  upd_rdf_u16(ldns_rr_rdf(t, 5)), ldns_rdf_data(other) + 2,
+                  tsig_rdf_u48(ldns_rr_rdf(t, 1)), tsig_rdf_u16(ldns_rr_rdf(t, 2)),
+                  tsig_rdf_u16(ldns_rr_rdf(t, 5)), ldns_rdf_data(other) + 2,
                   (uint16_t)(ldns_rdf_size(other) - 2), mac, &mac_len))
         return false;
     return mac_len + 2 == ldns_rdf_size(ldns_rr_rdf(t, 3)) &&
@@ -704,6 +706,59 @@ START_TEST(keyring_validation)
 }
 END_TEST
 
+/* ---- signed queries ----------------------------------------------------------------- */
+
+/* Sends a QUERY signed with KEY_NAME and secret through the whole query path, from wire. */
+static void query_signed(const char *name, ldns_rr_type t, const char *secret,
+                         struct result *res)
+{
+    ldns_pkt *p = NULL;
+    uint8_t *wire = NULL;
+    size_t len = 0;
+    int64_t delay = 0;
+
+    memset(res, 0, sizeof(*res));
+    ck_assert_int_eq(ldns_pkt_query_new_frm_str(&p, name, t, LDNS_RR_CLASS_IN, 0),
+                     LDNS_STATUS_OK);
+    ldns_pkt_set_id(p, 4243);
+    ck_assert_int_eq(ldns_pkt_tsig_sign(p, KEY_NAME, secret, 300, "hmac-sha256.", NULL),
+                     LDNS_STATUS_OK);
+    res->req_mac = ldns_rdf_clone(ldns_rr_rdf(ldns_pkt_tsig(p), 3));
+    ck_assert_int_eq(ldns_pkt2wire(&wire, p, &len), LDNS_STATUS_OK);
+    ck_assert_int_eq(dns_handle_message(d, wire, len, false, "127.0.0.1", &res->wire, &res->len,
+                                        &delay),
+                     MC_OK);
+    ck_assert_ptr_nonnull(res->wire);
+    ck_assert_int_eq(ldns_wire2pkt(&res->resp, res->wire, res->len), LDNS_STATUS_OK);
+    ck_assert_int_eq(ldns_pkt_id(res->resp), 4243);
+    ldns_pkt_free(p);
+    free(wire);
+}
+
+/* nsupdate signs the SOA query it sends to find the zone, and refuses an unsigned answer
+ * ("expected a TSIG or SIG(0)"): a signed query must get a signed answer (RFC 8945
+ * section 5.3), and one that does not verify NOTAUTH with an unsigned error TSIG. */
+START_TEST(signed_query_gets_signed_answer)
+{
+    struct result res;
+
+    ck_assert_int_eq(zone_add_zone(d->zones, "example.com", NULL, "ns1.example.com"), MC_OK);
+    query_signed("example.com.", LDNS_RR_TYPE_SOA, KEY_SECRET, &res);
+    ck_assert_int_eq(ldns_pkt_get_rcode(res.resp), LDNS_RCODE_NOERROR);
+    ck_assert_int_eq(ldns_pkt_ancount(res.resp), 1);
+    ck_assert_ptr_nonnull(ldns_pkt_tsig(res.resp));
+    ck_assert(response_verifies(&res, KEY_NAME, KEY_SECRET));
+    result_free(&res);
+
+    query_signed("example.com.", LDNS_RR_TYPE_SOA, WRONG_SECRET, &res);
+    ck_assert_int_eq(ldns_pkt_get_rcode(res.resp), LDNS_RCODE_NOTAUTH);
+    ck_assert_int_eq(tsig_error_of(res.resp), TSIG_ERR_BADSIG);
+    ck_assert_uint_eq(tsig_mac_size(res.resp), 0);
+    ck_assert_int_eq(ldns_pkt_ancount(res.resp), 0);
+    result_free(&res);
+}
+END_TEST
+
 static Suite *update_suite(void)
 {
     Suite *s = suite_create("update");
@@ -729,6 +784,7 @@ static Suite *update_suite(void)
     tcase_add_test(tc, own_mac_matches_ldns);
     tcase_add_test(tc, hmac_sha384_round_trip);
     tcase_add_test(tc, keyring_validation);
+    tcase_add_test(tc, signed_query_gets_signed_answer);
     suite_add_tcase(s, tc);
     return s;
 }
