@@ -776,8 +776,10 @@ static enum MHD_Result http_answer(struct http_server *s, struct MHD_Connection 
     return ret;
 }
 
-/* Content-Length over the cap: refuse before reading any of the body. */
-static bool http_declared_too_big(struct MHD_Connection *conn, size_t max_body)
+/* Content-Length over the cap? *declared gets the announced length (ULLONG_MAX when it
+ * does not fit). */
+static bool http_declared_too_big(struct MHD_Connection *conn, size_t max_body,
+                                  unsigned long long *declared)
 {
     const char *cl =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -790,7 +792,15 @@ static bool http_declared_too_big(struct MHD_Connection *conn, size_t max_body)
     v = strtoull(cl, &end, 10);
     if (end == cl)
         return false; /* MHD itself rejects a malformed Content-Length */
+    *declared = errno == ERANGE ? ULLONG_MAX : v;
     return errno == ERANGE || v > (unsigned long long)max_body;
+}
+
+/* Whether the client waits for "100 Continue" before it sends its body. */
+static bool http_expects_continue(struct MHD_Connection *conn)
+{
+    const char *e = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+    return e != NULL && strcasecmp(e, "100-continue") == 0;
 }
 
 static enum mc_err http_body_append(struct req_state *st, const char *data, size_t n,
@@ -833,10 +843,18 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
         if (st == NULL)
             return MHD_NO;
         *con_cls = st;
-        if (http_declared_too_big(conn, s->max_body)) {
+        unsigned long long declared = 0;
+        if (http_declared_too_big(conn, s->max_body, &declared)) {
             st->too_big = true;
-            st->answered = true;
-            return http_answer(s, conn, method, url, st);
+            /* A client that waits for 100 Continue has sent nothing yet, and one that
+             * announces more than we would ever read gets no better: answer both now.
+             * Any other client is sending already (libcurl sends an in-memory body without
+             * waiting): read and drop its body, then answer, or it sees a reset instead of
+             * the 413. */
+            if (http_expects_continue(conn) || declared > HTTP_MAX_DISCARD) {
+                st->answered = true;
+                return http_answer(s, conn, method, url, st);
+            }
         }
         return MHD_YES;
     }
