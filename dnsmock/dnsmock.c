@@ -1,5 +1,6 @@
-/* dnsmock.c: lifecycle of an in-process dnsmock: state first, then listeners; stop in
- * the reverse order, so no handler ever runs against freed state. */
+/* dnsmock.c: lifecycle of an in-process dnsmock: state first, then listeners (each of up
+ * to DNSMOCK_MAX_ADDRS addresses per listener); stop in the reverse order, so no handler
+ * ever runs against freed state. */
 #include "dnsmock/dnsmock.h"
 
 #include <inttypes.h>
@@ -9,9 +10,12 @@
 #include <unistd.h>
 
 #include "common/fault.h"
+#include "common/file.h"
 #include "common/http.h"
 #include "common/log.h"
+#include "common/pem.h"
 #include "dnsmock/dnsserver.h"
+#include "dnsmock/doh.h"
 #include "dnsmock/history.h"
 #include "dnsmock/internal.h"
 #include "dnsmock/mgmt.h"
@@ -29,13 +33,46 @@ void dnsmock_config_init(struct dnsmock_config *cfg)
     cfg->mgmt_addr = "127.0.0.1:8055";
     cfg->http01_addr = "127.0.0.1:5002";
     cfg->tlsalpn01_addr = "127.0.0.1:5001";
+    cfg->https01_addr = "127.0.0.1:5003";
+    cfg->doh_addr = "";
     cfg->default_ipv4 = "127.0.0.1";
     cfg->default_ipv6 = "::1";
 }
 
-static bool dm_enabled(const char *addr)
+#define DM_ADDR_MAX 80 /* "[" + 63-byte host + "]:65535" fits */
+
+/* A listener's addresses: challtestsrv's comma-separated bind list, split. */
+struct dm_addrs {
+    char v[DNSMOCK_MAX_ADDRS][DM_ADDR_MAX];
+    size_t n;
+};
+
+/* Splits list at commas, trimming spaces and skipping empty entries as challtestsrv's
+ * flag parsing does, so "" and " , " disable the listener. MC_ERR_INVALID for more than
+ * DNSMOCK_MAX_ADDRS entries or one too long to be an address. */
+static enum mc_err dm_split_addrs(const char *list, struct dm_addrs *out)
 {
-    return addr != NULL && addr[0] != '\0';
+    const char *p = list;
+
+    out->n = 0;
+    while (p != NULL && *p != '\0') {
+        const char *end = strchr(p, ',');
+        const char *stop = end != NULL ? end : p + strlen(p);
+        while (p < stop && (*p == ' ' || *p == '\t'))
+            p++;
+        while (stop > p && (stop[-1] == ' ' || stop[-1] == '\t'))
+            stop--;
+        if (stop > p) {
+            size_t len = (size_t)(stop - p);
+            if (out->n == DNSMOCK_MAX_ADDRS || len >= DM_ADDR_MAX)
+                return MC_ERR_INVALID;
+            memcpy(out->v[out->n], p, len);
+            out->v[out->n][len] = '\0';
+            out->n++;
+        }
+        p = end != NULL ? end + 1 : NULL;
+    }
+    return MC_OK;
 }
 
 /* The address a local client reaches a listener bound to addr at: a wildcard bind
@@ -67,12 +104,125 @@ static unsigned dm_udp_threads(unsigned asked)
     return (unsigned)n;
 }
 
+enum dm_kind { DM_DNS = 0, DM_MGMT, DM_HTTP01, DM_TLSALPN01, DM_HTTPS01, DM_DOH, DM_KINDS };
+
+static const char *const dm_kind_name[DM_KINDS] = {"dns",       "mgmt",    "http01",
+                                                   "tlsalpn01", "https01", "doh"};
+
+/* Starts listener i (0: the first address, the one the accessors report) of kind on addr
+ * and logs where it is reached. */
+static enum mc_err dm_start_one(struct dnsmock *d, enum dm_kind kind, size_t i, const char *addr,
+                                unsigned udp_threads, const char *cert, const char *key)
+{
+    char event[32], reach[DM_ADDR_MAX], q[96];
+    uint16_t port = 0;
+    enum mc_err err = MC_ERR_INVALID;
+
+    switch (kind) {
+    case DM_DNS: {
+        struct dns_server **slot = i == 0 ? &d->dns : &d->dns_more[i - 1];
+        err = dns_server_start(d, addr, udp_threads, slot);
+        if (err == MC_OK)
+            port = dns_server_port(*slot);
+        break;
+    }
+    case DM_TLSALPN01: {
+        struct tlsalpn_responder **slot = i == 0 ? &d->tlsalpn : &d->tlsalpn_more[i - 1];
+        err = tlsalpn_responder_start(d, addr, slot);
+        if (err == MC_OK)
+            port = tlsalpn_responder_port(*slot);
+        break;
+    }
+    case DM_MGMT:
+    case DM_HTTP01:
+    case DM_HTTPS01:
+    case DM_DOH: {
+        struct http_server **slot = NULL;
+        if (kind == DM_MGMT) {
+            slot = i == 0 ? &d->mgmt : &d->mgmt_more[i - 1];
+            err = mgmt_start(d, addr, slot);
+        } else if (kind == DM_HTTP01) {
+            slot = i == 0 ? &d->http01 : &d->http01_more[i - 1];
+            err = http01_responder_start(d, addr, slot);
+        } else if (kind == DM_HTTPS01) {
+            slot = i == 0 ? &d->https01 : &d->https01_more[i - 1];
+            err = https01_responder_start(d, addr, cert, key, slot);
+        } else {
+            slot = i == 0 ? &d->doh : &d->doh_more[i - 1];
+            err = doh_start(d, addr, cert, key, slot);
+        }
+        if (err == MC_OK)
+            port = http_server_port(*slot);
+        break;
+    }
+    case DM_KINDS:
+        break;
+    }
+    snprintf(event, sizeof(event), "%s.listen", dm_kind_name[kind]);
+    if (err != MC_OK) {
+        log_msg(LOGL_ERROR, event, "addr=%s error=%s", log_quote(addr, reach, sizeof(reach)),
+                log_quote(mc_strerror(err), q, sizeof(q)));
+        return err;
+    }
+    dm_reach_addr(addr, port, reach, sizeof(reach));
+    if (i == 0 && kind == DM_DNS)
+        snprintf(d->dns_addr_text, sizeof(d->dns_addr_text), "%s", reach);
+    if (i == 0 && kind == DM_MGMT)
+        snprintf(d->mgmt_url, sizeof(d->mgmt_url), "http://%s", reach);
+    if (i == 0 && kind == DM_DOH)
+        snprintf(d->doh_url, sizeof(d->doh_url), "https://%s" DOH_PATH, reach);
+    log_msg(LOGL_INFO, event, "addr=%s%s", reach, kind == DM_DNS ? " proto=udp+tcp" : "");
+    return MC_OK;
+}
+
+/* The DoH certificate and key from the files the config names. */
+static enum mc_err dm_read_doh_pair(const struct dnsmock_config *cfg, char **cert, char **key)
+{
+    size_t len;
+    char qc[160], qk[160];
+    enum mc_err err;
+
+    err = file_read_all(cfg->doh_cert_pem, PEM_MAX_LEN, cert, &len);
+    if (err == MC_OK)
+        err = file_read_all(cfg->doh_key_pem, PEM_MAX_LEN, key, &len);
+    if (err != MC_OK)
+        log_msg(LOGL_ERROR, "doh.cert", "cert=%s key=%s error=%s",
+                log_quote(cfg->doh_cert_pem, qc, sizeof(qc)),
+                log_quote(cfg->doh_key_pem, qk, sizeof(qk)), mc_strerror(err));
+    return err == MC_ERR_NOT_FOUND ? MC_ERR_IO : err;
+}
+
 enum mc_err dnsmock_start(const struct dnsmock_config *cfg, struct dnsmock **out)
 {
     enum mc_err err = MC_ERR_NOMEM;
     struct dnsmock *d = NULL;
+    struct dm_addrs addrs[DM_KINDS];
+    const char *lists[DM_KINDS];
+    char *doh_cert = NULL, *doh_key = NULL;
+    bool doh_own_pair;
     char where[96];
     *out = NULL;
+
+    /* Every list is checked before anything starts, so a bad one binds nothing. */
+    lists[DM_DNS] = cfg->dns_addr;
+    lists[DM_MGMT] = cfg->mgmt_addr;
+    lists[DM_HTTP01] = cfg->http01_addr;
+    lists[DM_TLSALPN01] = cfg->tlsalpn01_addr;
+    lists[DM_HTTPS01] = cfg->https01_addr;
+    lists[DM_DOH] = cfg->doh_addr;
+    for (int k = 0; k < DM_KINDS; k++) {
+        if (dm_split_addrs(lists[k], &addrs[k]) != MC_OK) {
+            log_msg(LOGL_ERROR, "dnsmock.config",
+                    "error=\"bad address list\" listener=%s max=%d value=%s", dm_kind_name[k],
+                    DNSMOCK_MAX_ADDRS, log_quote(lists[k], where, sizeof(where)));
+            return MC_ERR_INVALID;
+        }
+    }
+    doh_own_pair = cfg->doh_cert_pem != NULL && cfg->doh_cert_pem[0] != '\0';
+    if (doh_own_pair != (cfg->doh_key_pem != NULL && cfg->doh_key_pem[0] != '\0')) {
+        log_msg(LOGL_ERROR, "dnsmock.config", "error=\"DoH certificate and key go together\"");
+        return MC_ERR_INVALID;
+    }
 
     d = calloc(1, sizeof(*d));
     if (d == NULL)
@@ -118,59 +268,42 @@ enum mc_err dnsmock_start(const struct dnsmock_config *cfg, struct dnsmock **out
         goto fail;
     }
 
-    if (dm_enabled(cfg->dns_addr)) {
-        err = dns_server_start(d, cfg->dns_addr, dm_udp_threads(cfg->udp_threads), &d->dns);
-        if (err != MC_OK) {
-            log_msg(LOGL_ERROR, "dns.listen", "addr=%s error=%s", cfg->dns_addr,
-                    log_quote(mc_strerror(err), where, sizeof(where)));
+    /* TLS material: the user's DoH pair, and one self-signed pair for whichever TLS
+     * listener has no other (challtestsrv makes its HTTPS certificate at start too). */
+    if (addrs[DM_DOH].n > 0 && doh_own_pair) {
+        err = dm_read_doh_pair(cfg, &doh_cert, &doh_key);
+        if (err != MC_OK)
             goto fail;
-        }
-        dm_reach_addr(cfg->dns_addr, dns_server_port(d->dns), d->dns_addr_text,
-                      sizeof(d->dns_addr_text));
-        log_msg(LOGL_INFO, "dns.listen", "addr=%s proto=udp+tcp", d->dns_addr_text);
     }
-    if (dm_enabled(cfg->mgmt_addr)) {
-        err = mgmt_start(d, cfg->mgmt_addr, &d->mgmt);
-        if (err != MC_OK) {
-            log_msg(LOGL_ERROR, "mgmt.listen", "addr=%s error=%s", cfg->mgmt_addr,
-                    log_quote(mc_strerror(err), where, sizeof(where)));
+    if (addrs[DM_HTTPS01].n > 0 || (addrs[DM_DOH].n > 0 && !doh_own_pair)) {
+        err = responder_selfsigned_pem(&d->tls_cert_pem, &d->tls_key_pem);
+        if (err != MC_OK)
             goto fail;
-        }
-        char reach[72]; /* "[" + 63-byte host + "]:65535" */
-        dm_reach_addr(cfg->mgmt_addr, http_server_port(d->mgmt), reach, sizeof(reach));
-        snprintf(d->mgmt_url, sizeof(d->mgmt_url), "http://%s", reach);
-        log_msg(LOGL_INFO, "mgmt.listen", "url=%s", d->mgmt_url);
     }
-    if (dm_enabled(cfg->http01_addr)) {
-        err = http01_responder_start(d, cfg->http01_addr, &d->http01);
-        if (err != MC_OK) {
-            log_msg(LOGL_ERROR, "http01.listen", "addr=%s error=%s", cfg->http01_addr,
-                    log_quote(mc_strerror(err), where, sizeof(where)));
-            goto fail;
+
+    for (int k = 0; k < DM_KINDS; k++) {
+        const char *cert = k == DM_DOH && doh_own_pair ? doh_cert : d->tls_cert_pem;
+        const char *key = k == DM_DOH && doh_own_pair ? doh_key : d->tls_key_pem;
+        for (size_t i = 0; i < addrs[k].n; i++) {
+            err = dm_start_one(d, (enum dm_kind)k, i, addrs[k].v[i],
+                               dm_udp_threads(cfg->udp_threads), cert, key);
+            if (err != MC_OK)
+                goto fail;
         }
-        dm_reach_addr(cfg->http01_addr, http_server_port(d->http01), where, sizeof(where));
-        log_msg(LOGL_INFO, "http01.listen", "addr=%s", where);
-    }
-    if (dm_enabled(cfg->tlsalpn01_addr)) {
-        err = tlsalpn_responder_start(d, cfg->tlsalpn01_addr, &d->tlsalpn);
-        if (err != MC_OK) {
-            log_msg(LOGL_ERROR, "tlsalpn01.listen", "addr=%s error=%s", cfg->tlsalpn01_addr,
-                    log_quote(mc_strerror(err), where, sizeof(where)));
-            goto fail;
-        }
-        dm_reach_addr(cfg->tlsalpn01_addr, tlsalpn_responder_port(d->tlsalpn), where,
-                      sizeof(where));
-        log_msg(LOGL_INFO, "tlsalpn01.listen", "addr=%s", where);
     }
     log_msg(LOGL_INFO, "dnsmock.start", "fault_seed=%" PRIu64 " mode=%s tsig_keys=%zu",
             fault_engine_seed(d->faults), d->strict ? "strict" : "compat",
             tsig_keyring_count(d->tsig));
+    free(doh_cert);
+    free(doh_key);
     *out = d;
     return MC_OK;
 
 fail:
     if (err == MC_OK)
         err = MC_ERR_NOMEM;
+    free(doh_cert);
+    free(doh_key);
     dnsmock_stop(d);
     return err;
 }
@@ -184,10 +317,28 @@ void dnsmock_stop(struct dnsmock *d)
     http_server_stop(d->mgmt);
     http_server_stop(d->http01);
     tlsalpn_responder_stop(d->tlsalpn);
+    http_server_stop(d->https01);
+    http_server_stop(d->doh);
     d->dns = NULL;
     d->mgmt = NULL;
     d->http01 = NULL;
     d->tlsalpn = NULL;
+    d->https01 = NULL;
+    d->doh = NULL;
+    for (size_t i = 0; i < DNSMOCK_MAX_ADDRS - 1; i++) {
+        dns_server_stop(d->dns_more[i]);
+        http_server_stop(d->mgmt_more[i]);
+        http_server_stop(d->http01_more[i]);
+        tlsalpn_responder_stop(d->tlsalpn_more[i]);
+        http_server_stop(d->https01_more[i]);
+        http_server_stop(d->doh_more[i]);
+        d->dns_more[i] = NULL;
+        d->mgmt_more[i] = NULL;
+        d->http01_more[i] = NULL;
+        d->tlsalpn_more[i] = NULL;
+        d->https01_more[i] = NULL;
+        d->doh_more[i] = NULL;
+    }
 
     tsig_keyring_free(d->tsig);
     fault_engine_free(d->faults);
@@ -196,6 +347,8 @@ void dnsmock_stop(struct dnsmock *d)
     zone_store_free(d->zones);
     if (d->own_clock)
         clock_free(d->clock);
+    free(d->tls_cert_pem);
+    free(d->tls_key_pem);
     free(d->default_ipv4);
     free(d->default_ipv6);
     free(d);
@@ -224,6 +377,26 @@ uint16_t dnsmock_http01_port(const struct dnsmock *d)
 uint16_t dnsmock_tlsalpn01_port(const struct dnsmock *d)
 {
     return d->tlsalpn != NULL ? tlsalpn_responder_port(d->tlsalpn) : 0;
+}
+
+uint16_t dnsmock_https01_port(const struct dnsmock *d)
+{
+    return d->https01 != NULL ? http_server_port(d->https01) : 0;
+}
+
+uint16_t dnsmock_doh_port(const struct dnsmock *d)
+{
+    return d->doh != NULL ? http_server_port(d->doh) : 0;
+}
+
+const char *dnsmock_doh_url(const struct dnsmock *d)
+{
+    return d->doh_url;
+}
+
+const char *dnsmock_tls_cert_pem(const struct dnsmock *d)
+{
+    return d->tls_cert_pem != NULL ? d->tls_cert_pem : "";
 }
 
 uint64_t dnsmock_fault_seed(const struct dnsmock *d)

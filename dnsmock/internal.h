@@ -33,14 +33,28 @@ struct dnsmock {
     struct fault_engine *faults;
     struct tsig_keyring *tsig;
 
-    /* Listeners (NULL when disabled). */
+    /* Listeners (NULL when disabled). The named field holds the first address of a
+     * listener's list, the one the accessors report; *_more the rest, in list order. */
     struct dns_server *dns;
     struct http_server *mgmt;
     struct http_server *http01;
     struct tlsalpn_responder *tlsalpn;
+    struct http_server *https01;
+    struct http_server *doh;
+    struct dns_server *dns_more[DNSMOCK_MAX_ADDRS - 1];
+    struct http_server *mgmt_more[DNSMOCK_MAX_ADDRS - 1];
+    struct http_server *http01_more[DNSMOCK_MAX_ADDRS - 1];
+    struct tlsalpn_responder *tlsalpn_more[DNSMOCK_MAX_ADDRS - 1];
+    struct http_server *https01_more[DNSMOCK_MAX_ADDRS - 1];
+    struct http_server *doh_more[DNSMOCK_MAX_ADDRS - 1];
+
+    /* The self-signed certificate and key made at start for the TLS listeners, or NULL. */
+    char *tls_cert_pem;
+    char *tls_key_pem;
 
     char dns_addr_text[80];
     char mgmt_url[96];
+    char doh_url[112];
 };
 
 #endif

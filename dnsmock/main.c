@@ -29,6 +29,8 @@ enum opt_id {
     OPT_HTTPS01,
     OPT_TLSALPN01,
     OPT_DOH,
+    OPT_DOH_CERT,
+    OPT_DOH_KEY,
     OPT_IPV4,
     OPT_IPV6,
     OPT_STRICT,
@@ -56,6 +58,8 @@ static const struct opt opts[] = {
     {"https01", OPT_HTTPS01, true},
     {"tlsalpn01", OPT_TLSALPN01, true},
     {"doh", OPT_DOH, true},
+    {"doh-cert", OPT_DOH_CERT, true},
+    {"doh-cert-key", OPT_DOH_KEY, true},
     {"defaultIPv4", OPT_IPV4, true},
     {"defaultIPv6", OPT_IPV6, true},
     /* GNU long options */
@@ -78,15 +82,23 @@ static void usage(FILE *f)
     fprintf(f,
             "Usage: dnsmock [OPTIONS]\n"
             "An authoritative DNS server with a pebble-challtestsrv compatible management API,\n"
-            "RFC 2136 updates with TSIG, DNS fault injection, and http-01 / tls-alpn-01\n"
-            "responders.\n"
+            "RFC 2136 updates with TSIG, DNS fault injection, http-01 (HTTP and HTTPS) and\n"
+            "tls-alpn-01 responders, and DNS over HTTPS.\n"
             "\n"
             "Listeners (ADDR is HOST:PORT, [V6]:PORT or :PORT; \":PORT\" means all interfaces,\n"
-            "as Go reads it; port 0 lets the kernel pick; an empty ADDR disables it):\n"
+            "as Go reads it; port 0 lets the kernel pick; an empty ADDR disables it; a\n"
+            "comma-separated list of up to 4 ADDRs starts one listener on each):\n"
             "  --dns ADDR            DNS over UDP and TCP        (default 127.0.0.1:8053)\n"
             "  --management ADDR     management API, plain HTTP  (default 127.0.0.1:8055)\n"
             "  --http01 ADDR         http-01 responder           (default 127.0.0.1:5002)\n"
+            "  --https01 ADDR        http-01 responder over TLS  (default 127.0.0.1:5003)\n"
             "  --tlsalpn01 ADDR      tls-alpn-01 responder       (default 127.0.0.1:5001)\n"
+            "  --doh ADDR            DNS over HTTPS (RFC 8484) at /dns-query (default: off)\n"
+            "  --doh-cert FILE       PEM certificate (chain) for --doh  (with --doh-cert-key)\n"
+            "  --doh-cert-key FILE   PEM private key for --doh\n"
+            "  The HTTPS listeners use a self-signed P-256 certificate made at start (names\n"
+            "  localhost, 127.0.0.1, ::1), as pebble-challtestsrv does; clients skip\n"
+            "  verification (curl -k) or give --doh-cert/--doh-cert-key for DoH.\n"
             "DNS data:\n"
             "  --default-ipv4 IP     A answer for names without records (default 127.0.0.1;\n"
             "                        \"\" none)\n"
@@ -105,37 +117,38 @@ static void usage(FILE *f)
             "  --help, --version\n"
             "\n"
             "pebble-challtestsrv's flags are accepted unchanged, as -flag VALUE or -flag=VALUE:\n"
-            "  -dnsserver, -dns01 (older name), -management, -http01, -tlsalpn01,\n"
-            "  -defaultIPv4, -defaultIPv6; -https01 and -doh are accepted but NOT served yet\n"
-            "  (a warning is printed). Comma-separated lists: the first address is used.\n"
+            "  -dnsserver, -dns01 (older name), -management, -http01, -https01, -tlsalpn01,\n"
+            "  -doh, -doh-cert, -doh-cert-key, -defaultIPv4, -defaultIPv6.\n"
             "\n"
-            "At start, one line per listener goes to stdout with the real port, e.g.\n"
+            "At start, one line per listener goes to stdout with the real port (of the first\n"
+            "address of a list; the log on stderr names every address), e.g.\n"
             "  dns 127.0.0.1:8053\n"
             "  management http://127.0.0.1:8055\n"
             "  http01 127.0.0.1:5002\n"
+            "  https01 127.0.0.1:5003\n"
             "  tlsalpn01 127.0.0.1:5001\n"
+            "  doh https://127.0.0.1:8443/dns-query\n"
             "  fault-seed 1234567\n"
             "then it runs until SIGINT or SIGTERM.\n"
             "\n"
             "Exit status: 0 stopped cleanly (or --help/--version), 1 runtime failure (an\n"
-            "address could not be bound), 2 usage error.\n");
+            "address could not be bound, a certificate file could not be read), 2 usage error\n"
+            "(including a list of more than 4 addresses).\n");
 }
 
-/* challtestsrv takes comma-separated bind lists (Go trims spaces and skips empty
- * entries); we serve one address, the first. Edits buf in place. */
-static const char *first_addr(const char *flag, char *buf)
+/* The first address of a comma-separated list, trimmed, into buf (size n): the listener
+ * the "label host:port" line describes. */
+static const char *first_addr(const char *list, char *buf, size_t n)
 {
-    while (*buf == ' ' || *buf == ',')
-        buf++;
-    char *comma = strchr(buf, ',');
-    if (comma != NULL) {
-        *comma = '\0';
-        fprintf(stderr, "dnsmock: warning: -%s: only the first address of a list is served\n",
-                flag);
-    }
-    size_t n = strlen(buf);
-    while (n > 0 && buf[n - 1] == ' ')
-        buf[--n] = '\0';
+    while (*list == ' ' || *list == ',')
+        list++;
+    size_t len = strcspn(list, ",");
+    while (len > 0 && list[len - 1] == ' ')
+        len--;
+    if (len >= n)
+        len = n - 1;
+    memcpy(buf, list, len);
+    buf[len] = '\0';
     return buf;
 }
 
@@ -195,11 +208,11 @@ static bool parse_tsig(char *s, struct dnsmock_tsig_key *k)
 
 /* Prints "label host:port" with a wildcard bind shown as loopback, which is where a
  * local script reaches it. */
-static void print_listener(const char *label, const char *prefix, const char *addr,
-                           uint16_t port)
+static void print_listener(const char *label, const char *prefix, const char *list, uint16_t port)
 {
-    char host[64] = "";
+    char host[64] = "", addr[96];
     uint16_t ignored;
+    first_addr(list, addr, sizeof(addr));
     if (http_split_hostport(addr, host, sizeof(host), &ignored) != MC_OK || host[0] == '\0' ||
         strcmp(host, "0.0.0.0") == 0)
         snprintf(host, sizeof(host), "127.0.0.1");
@@ -249,8 +262,7 @@ int main(int argc, char **argv)
         bool flag = true;
         if (!o->has_value) {
             if (value != NULL && !parse_bool(value, &flag)) {
-                fprintf(stderr, "dnsmock: %.*s takes no value or true/false\n", (int)namelen,
-                        name);
+                fprintf(stderr, "dnsmock: %.*s takes no value or true/false\n", (int)namelen, name);
                 return EXIT_USAGE;
             }
         } else if (value == NULL) {
@@ -263,22 +275,28 @@ int main(int argc, char **argv)
         uint64_t n;
         switch (o->id) {
         case OPT_DNS:
-            cfg.dns_addr = first_addr(o->name, value);
+            cfg.dns_addr = value;
             break;
         case OPT_MGMT:
-            cfg.mgmt_addr = first_addr(o->name, value);
+            cfg.mgmt_addr = value;
             break;
         case OPT_HTTP01:
-            cfg.http01_addr = first_addr(o->name, value);
+            cfg.http01_addr = value;
             break;
         case OPT_TLSALPN01:
-            cfg.tlsalpn01_addr = first_addr(o->name, value);
+            cfg.tlsalpn01_addr = value;
             break;
         case OPT_HTTPS01:
+            cfg.https01_addr = value;
+            break;
         case OPT_DOH:
-            if (value[0] != '\0')
-                fprintf(stderr, "dnsmock: warning: -%s is accepted but not served yet\n",
-                        o->name);
+            cfg.doh_addr = value;
+            break;
+        case OPT_DOH_CERT:
+            cfg.doh_cert_pem = value;
+            break;
+        case OPT_DOH_KEY:
+            cfg.doh_key_pem = value;
             break;
         case OPT_IPV4:
             cfg.default_ipv4 = value;
@@ -356,8 +374,12 @@ int main(int argc, char **argv)
         printf("management %s\n", dnsmock_mgmt_url(d));
     if (dnsmock_http01_port(d) != 0)
         print_listener("http01", "", cfg.http01_addr, dnsmock_http01_port(d));
+    if (dnsmock_https01_port(d) != 0)
+        print_listener("https01", "", cfg.https01_addr, dnsmock_https01_port(d));
     if (dnsmock_tlsalpn01_port(d) != 0)
         print_listener("tlsalpn01", "", cfg.tlsalpn01_addr, dnsmock_tlsalpn01_port(d));
+    if (dnsmock_doh_url(d)[0] != '\0')
+        printf("doh %s\n", dnsmock_doh_url(d));
     printf("fault-seed %" PRIu64 "\n", dnsmock_fault_seed(d));
     fflush(stdout);
 

@@ -1,5 +1,6 @@
-/* dnsmock/responders.c: challtestsrv's http-01 and tls-alpn-01 responders, and the store
- * of what they serve.
+/* dnsmock/responders.c: challtestsrv's http-01 (plain and over TLS) and tls-alpn-01
+ * responders, the store of what they serve, and the self-signed certificate of the TLS
+ * listeners.
  *
  * Behaviour follows challtestsrv (httpone.go, tlsalpnone.go):
  * - http-01: every request is recorded; a path registered with add-redirect answers 302
@@ -12,7 +13,13 @@
  *   no_application_protocol alert); the certificate is made for the SNI name from its key
  *   authorization (x509_make_tlsalpn01 hashes it with SHA-256, as RFC 8737 section 3
  *   wants); an SNI of a reverse-mapping name ("...in-addr.arpa", "...ip6.arpa", RFC 8738
- *   section 6) stands for that IP. After the handshake the connection is closed. */
+ *   section 6) stands for that IP. After the handshake the connection is closed.
+ *   A hello without acme-tls/1 is refused, not served http-01 over HTTPS, although
+ *   pebble-challtestsrv 2.4.0's help says its -tlsalpn01 is for "TLS-ALPN-01 and HTTPS
+ *   HTTP-01": its code (and the binary, tried with curl -k) refuses such a hello too;
+ *   HTTPS http-01 is the -https01 listener's job.
+ * - https01: the http-01 routes on the http layer over TLS, history with HTTPS true; the
+ *   history's ServerName stays "" because the http layer does not expose the SNI. */
 #include "dnsmock/responders.h"
 
 #include <arpa/inet.h>
@@ -32,14 +39,19 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/bn.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/tls1.h>
+#include <openssl/x509v3.h>
 
 #include "common/b64url.h"
+#include "common/clock.h"
 #include "common/csr.h"
+#include "common/keys.h"
 #include "common/log.h"
+#include "common/pem.h"
 #include "common/x509.h"
 #include "dnsmock/history.h"
 #include "dnsmock/internal.h"
@@ -391,7 +403,9 @@ static const struct http_route h01_routes[] = {
     {"HEAD", "/.well-known/acme-challenge/{}", h01_token},
 };
 
-enum mc_err http01_responder_start(struct dnsmock *d, const char *addr, struct http_server **out)
+/* One http-01 listener; TLS when cert_pem and key_pem are set. */
+static enum mc_err h01_start(struct dnsmock *d, const char *addr, const char *cert_pem,
+                             const char *key_pem, struct http_server **out)
 {
     struct http_server_config cfg = {0};
     char host[64];
@@ -404,6 +418,8 @@ enum mc_err http01_responder_start(struct dnsmock *d, const char *addr, struct h
         return err;
     cfg.bind_addr = host[0] == '\0' ? "0.0.0.0" : host; /* ":5002": every interface */
     cfg.port = port;
+    cfg.tls_cert_pem = cert_pem;
+    cfg.tls_key_pem = key_pem;
     cfg.routes = h01_routes;
     cfg.nroutes = sizeof(h01_routes) / sizeof(h01_routes[0]);
     cfg.ctx = d;
@@ -411,8 +427,107 @@ enum mc_err http01_responder_start(struct dnsmock *d, const char *addr, struct h
     cfg.before = h01_before;
     err = http_server_start(&cfg, out);
     if (err == MC_OK)
-        log_msg(LOGL_INFO, "http01.listen", "addr=%s port=%u", cfg.bind_addr,
-                (unsigned)http_server_port(*out));
+        log_msg(LOGL_INFO, cert_pem != NULL ? "https01.listen" : "http01.listen", "addr=%s port=%u",
+                cfg.bind_addr, (unsigned)http_server_port(*out));
+    return err;
+}
+
+enum mc_err http01_responder_start(struct dnsmock *d, const char *addr, struct http_server **out)
+{
+    return h01_start(d, addr, NULL, NULL, out);
+}
+
+enum mc_err https01_responder_start(struct dnsmock *d, const char *addr, const char *cert_pem,
+                                    const char *key_pem, struct http_server **out)
+{
+    if (cert_pem == NULL || key_pem == NULL) {
+        *out = NULL;
+        return MC_ERR_INVALID;
+    }
+    return h01_start(d, addr, cert_pem, key_pem, out);
+}
+
+/* ---- the self-signed certificate of the TLS listeners ------------------------------- */
+
+#define SELFSIGNED_BACKDATE_S 3600
+#define SELFSIGNED_LIFETIME_S (365L * 24 * 3600)
+#define SELFSIGNED_SANS "DNS:localhost,IP:127.0.0.1,IP:::1"
+
+/* v3 extension nid with value in OpenSSL's config syntax, issued by c itself. */
+static bool ss_add_ext(X509 *c, int nid, const char *value)
+{
+    X509V3_CTX v3;
+    X509_EXTENSION *ext;
+    bool ok;
+
+    X509V3_set_ctx_nodb(&v3);
+    X509V3_set_ctx(&v3, c, c, NULL, NULL, 0);
+    ext = X509V3_EXT_conf_nid(NULL, &v3, nid, value);
+    ok = ext != NULL && X509_add_ext(c, ext, -1) == 1;
+    X509_EXTENSION_free(ext);
+    return ok;
+}
+
+enum mc_err responder_selfsigned_pem(char **cert_pem, char **key_pem)
+{
+    EVP_PKEY *key = NULL;
+    X509 *c = NULL;
+    X509_NAME *name = NULL;
+    BIGNUM *bn = NULL;
+    char *cp = NULL, *kp = NULL;
+    time_t now;
+    enum mc_err err;
+
+    *cert_pem = NULL;
+    *key_pem = NULL;
+    err = key_generate(KEY_EC_P256, &key);
+    if (err != MC_OK)
+        goto out;
+    err = MC_ERR_CRYPTO;
+    c = X509_new();
+    name = X509_NAME_new();
+    bn = BN_new();
+    if (c == NULL || name == NULL || bn == NULL || X509_set_version(c, X509_VERSION_3) != 1)
+        goto out;
+    /* 127 random bits: positive, under the 20 octets RFC 5280 section 4.1.2.2 allows. */
+    if (BN_rand(bn, 127, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY) != 1 ||
+        BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(c)) == NULL)
+        goto out;
+    if (X509_NAME_add_entry_by_NID(name, NID_commonName, MBSTRING_ASC,
+                                   (const unsigned char *)"dnsmock test server", -1, -1, 0) != 1 ||
+        X509_set_subject_name(c, name) != 1 || X509_set_issuer_name(c, name) != 1)
+        goto out;
+    /* Real time, not the dnsmock clock: TLS clients check validity against their own. */
+    now = (time_t)clock_now(NULL);
+    if (X509_time_adj_ex(X509_getm_notBefore(c), 0, -SELFSIGNED_BACKDATE_S, &now) == NULL ||
+        X509_time_adj_ex(X509_getm_notAfter(c), 0, SELFSIGNED_LIFETIME_S, &now) == NULL ||
+        X509_set_pubkey(c, key) != 1)
+        goto out;
+    if (!ss_add_ext(c, NID_subject_alt_name, SELFSIGNED_SANS) ||
+        !ss_add_ext(c, NID_key_usage, "critical,digitalSignature") ||
+        !ss_add_ext(c, NID_ext_key_usage, "serverAuth") ||
+        !ss_add_ext(c, NID_subject_key_identifier, "hash"))
+        goto out;
+    if (X509_sign(c, key, EVP_sha256()) <= 0)
+        goto out;
+    err = pem_write_cert(c, &cp);
+    if (err == MC_OK)
+        err = pem_write_private_key(key, &kp);
+    if (err != MC_OK)
+        goto out;
+    *cert_pem = cp;
+    *key_pem = kp;
+    cp = NULL;
+    kp = NULL;
+out:
+    if (err == MC_ERR_CRYPTO)
+        log_openssl_errors(LOGL_ERROR, "tls.selfsigned");
+    free(cp);
+    free(kp);
+    BN_free(bn);
+    X509_NAME_free(name);
+    X509_free(c);
+    EVP_PKEY_free(key);
     return err;
 }
 
