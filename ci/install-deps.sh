@@ -16,6 +16,7 @@ tool_pkgs=(
   pebble                            # pebble and pebble-challtestsrv (interop and bench peers)
   procps                            # ps, for resident-memory figures
   python3                           # interop scripts: free-port picking for third-party servers
+  xxd                               # interop scripts: binary DNS messages for DoH
 )
 
 missing=()

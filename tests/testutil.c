@@ -182,6 +182,7 @@ static void tu_port0(struct dnsmock_config *cfg)
     cfg->mgmt_addr = "127.0.0.1:0";
     cfg->http01_addr = "127.0.0.1:0";
     cfg->tlsalpn01_addr = "127.0.0.1:0";
+    cfg->https01_addr = "127.0.0.1:0";
     cfg->udp_threads = 1;
 }
 

@@ -24,7 +24,7 @@ cleanup() {
 trap cleanup EXIT
 
 # Port 0: the kernel picks; dnsmock prints the real ports on stdout.
-"$BIN" --dns 127.0.0.1:0 --management 127.0.0.1:0 --http01 "" --tlsalpn01 "" \
+"$BIN" --dns 127.0.0.1:0 --management 127.0.0.1:0 --http01 "" --tlsalpn01 "" --https01 "" \
     >"$WORK/out" 2>"$WORK/err" &
 PID=$!
 for _ in $(seq 1 50); do

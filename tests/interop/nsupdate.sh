@@ -60,7 +60,7 @@ KEY=update-key
 ZONE=example.com
 NAME=_acme-challenge.www.example.com
 
-"$BIN" --dns 127.0.0.1:0 --management 127.0.0.1:0 --http01 "" --tlsalpn01 "" \
+"$BIN" --dns 127.0.0.1:0 --management 127.0.0.1:0 --http01 "" --tlsalpn01 "" --https01 "" \
     --tsig-key "$KEY:hmac-sha256:$SECRET" --tsig-key "k384:hmac-sha384:$SECRET384" \
     >"$WORK/out" 2>"$WORK/err" &
 PID=$!
