@@ -59,12 +59,14 @@ if CC=clang bash ci/build.sh build-fuzz -DMOCKCA_FUZZ=ON -DMOCKCA_INTEROP=OFF; t
     corpus="$root/tests/fuzz/corpus/${name#fuzz_}"
     work=$(mktemp -d)
     [ -d "$corpus" ] && cp -r "$corpus"/. "$work"/
-    if "$fuzzer" -max_total_time="$fuzz_seconds" -max_len=4096 -print_final_stats=1 "$work" \
-        >"$work.log" 2>&1; then
+    # A crashing input lands in build-fuzz/ as crash-<sha1>; the log below names it.
+    if "$fuzzer" -max_total_time="$fuzz_seconds" -max_len=4096 -print_final_stats=1 \
+        -artifact_prefix="$root/build-fuzz/" "$work" >"$work.log" 2>&1; then
       echo "fuzz $name: ok ($(grep -E 'stat::number_of_executed_units' "$work.log" | awk '{print $2}') runs)"
       passed=$((passed + 1))
     else
       echo "fuzz $name: FAILED"; tail -n 40 "$work.log"
+      grep -E 'Test unit written to' "$work.log" | sed 's/^/  reproducer: /'
       failed=$((failed + 1)); status=1
     fi
     rm -rf "$work" "$work.log"

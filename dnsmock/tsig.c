@@ -506,7 +506,9 @@ bool tsig_sign_response(const struct mc_clock *clock, const ldns_pkt *q,
     ldns_rr *rr = NULL;
     uint64_t now = (uint64_t)clock_now(clock);
 
-    if (tsig == NULL)
+    /* No TSIG to answer: none came, or the one that came did not even parse (FORMERR);
+     * its fields cannot be echoed. */
+    if (tsig == NULL || c->rcode == LDNS_RCODE_FORMERR)
         return true;
     if (c->error == TSIG_ERR_BADTIME && c->key != NULL) {
         /* RFC 8945 section 5.2.3: signed, with our time in Other Data so a client can
@@ -516,16 +518,17 @@ bool tsig_sign_response(const struct mc_clock *clock, const ldns_pkt *q,
             other[i] = (uint8_t)(now >> (8 * (5 - i)));
         return tsig_sign_own(resp, c->key, tsig, now, TSIG_ERR_BADTIME, other, 6);
     }
-    if (c->error != 0 || c->key == NULL) {
+    if (c->error != 0) {
         /* RFC 8945 section 5.3.2: an error about the key or the MAC is answered unsigned
          * (MAC size 0); signing it would need the key we could not use. */
-        rr = tsig_rr_new(tsig, now, TSIG_FUDGE, NULL, 0, ldns_pkt_id(q),
-                         c->error != 0 ? c->error : TSIG_ERR_BADKEY, NULL, 0);
+        rr = tsig_rr_new(tsig, now, TSIG_FUDGE, NULL, 0, ldns_pkt_id(q), c->error, NULL, 0);
         if (rr == NULL)
             return false;
         ldns_pkt_set_tsig(resp, rr);
         return true;
     }
+    if (c->key == NULL)
+        return true; /* the request's TSIG was never checked: nothing to sign with */
     if (c->key->alg->ldns_ok)
         return ldns_pkt_tsig_sign(resp, c->key->name, c->key->secret_b64, TSIG_FUDGE,
                                   c->key->alg->name, ldns_rr_rdf(tsig, 3)) == LDNS_STATUS_OK;

@@ -759,6 +759,33 @@ START_TEST(signed_query_gets_signed_answer)
 }
 END_TEST
 
+/* A TSIG record with no rdata (found by fuzz_dns_query): FORMERR, and no TSIG echoed from
+ * fields that are not there. */
+START_TEST(malformed_tsig_on_query_is_formerr)
+{
+    static const uint8_t msg[] = {
+        0x80, 0x04, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, /* header */
+        0x03, 'b', 'i', 'g', 0x07, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0x03, 'c', 'o', 'm',
+        0x00, 0x00, 0x10, 0x00, 0x01,                                           /* TXT IN */
+        0x00, 0x00, 0xfa, 0x10, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,       /* TSIG, */
+    };                                                                          /* no rdata */
+    uint8_t *out = NULL;
+    size_t outlen = 0;
+    int64_t delay = 0;
+    ldns_pkt *resp = NULL;
+
+    ck_assert_int_eq(dns_handle_message(d, msg, sizeof(msg), false, "127.0.0.1", &out, &outlen,
+                                        &delay),
+                     MC_OK);
+    ck_assert_ptr_nonnull(out);
+    ck_assert_int_eq(ldns_wire2pkt(&resp, out, outlen), LDNS_STATUS_OK);
+    ck_assert_int_eq(ldns_pkt_get_rcode(resp), LDNS_RCODE_FORMERR);
+    ck_assert_ptr_null(ldns_pkt_tsig(resp));
+    ldns_pkt_free(resp);
+    free(out);
+}
+END_TEST
+
 static Suite *update_suite(void)
 {
     Suite *s = suite_create("update");
@@ -785,6 +812,7 @@ static Suite *update_suite(void)
     tcase_add_test(tc, hmac_sha384_round_trip);
     tcase_add_test(tc, keyring_validation);
     tcase_add_test(tc, signed_query_gets_signed_answer);
+    tcase_add_test(tc, malformed_tsig_on_query_is_formerr);
     suite_add_tcase(s, tc);
     return s;
 }
