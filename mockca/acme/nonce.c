@@ -1,0 +1,1 @@
+/* mockca/acme/nonce.c: being written. */

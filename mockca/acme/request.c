@@ -1,0 +1,1 @@
+/* mockca/acme/request.c: being written. */

@@ -1,0 +1,1 @@
+/* mockca/config.c: being written. */

@@ -1,0 +1,92 @@
+/* config.h: mockca's configuration, and reading Pebble's three ways of setting it (a JSON
+ * file under the key "pebble", PEBBLE_* environment variables, and -config / -dnsserver /
+ * -strict flags), so a CI job written for Pebble runs unchanged. Where Pebble has a default,
+ * ours is the same, but for the nonce rejection rate: Pebble rejects 5 % of good nonces by
+ * default, which breaks clients that retry badNonce once (certbot 2.1); here it is 0 unless
+ * PEBBLE_WFE_NONCEREJECT asks. */
+#ifndef MOCKCA_CONFIG_H
+#define MOCKCA_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "common/keys.h"
+
+#define MOCKCA_MAX_PROFILES 16
+#define MOCKCA_MAX_EAB_KEYS 256
+#define MOCKCA_MAX_LIST 64 /* caaIdentities, domainBlocklist entries */
+
+struct mockca_profile {
+    char *name;
+    char *description;
+    int64_t validity_s;  /* Pebble's validityPeriod, seconds; 0: 90 days */
+    bool promote_cn;     /* Pebble's promoteCommonName */
+};
+
+struct mockca_eab_key {
+    char *kid;
+    uint8_t *mac;        /* decoded from base64url, as Pebble's externalAccountMACKeys hold it */
+    size_t mac_len;
+};
+
+struct mockca_config {
+    /* Listeners ("host:port"; port 0 picks one). */
+    char *listen_addr;           /* listenAddress; default "127.0.0.1:14000" */
+    char *mgmt_addr;             /* managementListenAddress; default "127.0.0.1:15000" */
+    char *tls_cert_file;         /* certificate; NULL: generate under a test root */
+    char *tls_key_file;          /* privateKey */
+    /* Validation. */
+    char *dns_server;            /* -dnsserver; NULL: the embedded dnsmock */
+    uint16_t http_port;          /* httpPort; default 5002 */
+    uint16_t tls_port;           /* tlsPort; default 5001 */
+    bool va_nosleep;             /* PEBBLE_VA_NOSLEEP */
+    int64_t va_sleep_max_s;      /* PEBBLE_VA_SLEEPTIME; default 5, used when !va_nosleep */
+    bool va_always_valid;        /* PEBBLE_VA_ALWAYS_VALID */
+    /* Front end. */
+    char *ocsp_url;              /* ocspResponderURL; NULL: ours */
+    bool strict;                 /* -strict */
+    unsigned nonce_reject_pct;   /* PEBBLE_WFE_NONCEREJECT, 0..100; default 0 (see above) */
+    unsigned authz_reuse_pct;    /* PEBBLE_AUTHZREUSE, 0..100; default 50 */
+    unsigned orders_per_page;    /* PEBBLE_WFE_ORDERS_PER_PAGE; default 3 */
+    int64_t retry_after_authz_s; /* retryAfter.authz; default 3 */
+    int64_t retry_after_order_s; /* retryAfter.order; default 5 */
+    /* Accounts. */
+    bool eab_required;           /* externalAccountBindingRequired */
+    struct mockca_eab_key eab_keys[MOCKCA_MAX_EAB_KEYS];
+    size_t n_eab_keys;           /* externalAccountMACKeys */
+    /* Issuance. */
+    enum key_type ca_key_type;   /* keyAlgorithm: "ecdsa" -> KEY_EC_P256 (default), "rsa" -> KEY_RSA2048 */
+    unsigned chain_length;       /* PEBBLE_CHAIN_LENGTH: intermediates; default 1 */
+    unsigned alternate_roots;    /* PEBBLE_ALTERNATE_ROOTS; default 0 */
+    char *caa_identities[MOCKCA_MAX_LIST];
+    size_t n_caa_identities;     /* caaIdentities; default none, and then CAA is not
+                                    checked, as in Pebble */
+    char *domain_blocklist[MOCKCA_MAX_LIST];
+    size_t n_domain_blocklist;   /* domainBlocklist */
+    struct mockca_profile profiles[MOCKCA_MAX_PROFILES];
+    size_t n_profiles;           /* profiles; default one, "default" */
+};
+
+/* Pebble's defaults, as listed above. */
+MC_MUST_CHECK enum mc_err mockca_config_init(struct mockca_config *cfg);
+void mockca_config_free(struct mockca_config *cfg); /* frees members; NULL ok */
+
+/* Applies a Pebble JSON config (text[0..len)): the object under "pebble", every field
+ * Pebble reads, each with its type checked. Unknown fields are ignored, as Pebble's Go
+ * decoder does, but logged. MC_ERR_INVALID with a message in err naming the field for a
+ * wrong type, a bad address, a bad base64url MAC key, an unknown keyAlgorithm, a
+ * validityPeriod <= 0, or more entries than a bound allows; cfg is unchanged then. */
+MC_MUST_CHECK enum mc_err mockca_config_apply_json(struct mockca_config *cfg, const char *text,
+                                                   size_t len, char *err, size_t errn);
+
+/* Applies PEBBLE_* variables read through getenv_fn (getenv in the binary; a table in
+ * tests). Pebble's parsing: VA_NOSLEEP and VA_ALWAYS_VALID are on for "1" or "true";
+ * numbers must be whole and in range. MC_ERR_INVALID naming the variable otherwise
+ * (Pebble ignores bad values silently; a test bed should say so); cfg is unchanged then. */
+MC_MUST_CHECK enum mc_err mockca_config_apply_env(struct mockca_config *cfg,
+                                                  const char *(*getenv_fn)(const char *name),
+                                                  char *err, size_t errn);
+
+#endif

@@ -1,0 +1,1 @@
+/* mockca/ratelimit.c: being written. */

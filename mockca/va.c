@@ -1,0 +1,1 @@
+/* mockca/va.c: being written. */
