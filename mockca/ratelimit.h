@@ -2,8 +2,8 @@
  * "failed-authz:example.com", "accounts:127.0.0.1"). A limit is N events per window; an
  * event over it is refused with the time until the oldest counted event leaves the window,
  * which the server sends as Retry-After. Time comes from the clock, so a test can advance
- * past a window at once. Bounded: at most RATELIMIT_MAX_KEYS keys, the least recently used
- * dropped past that. Thread-safe. */
+ * past a window at once. Bounded: at most RATELIMIT_MAX_KEYS keys and RATELIMIT_MAX_EVENTS
+ * events in all, the least recently used keys dropped past either. Thread-safe. */
 #ifndef MOCKCA_RATELIMIT_H
 #define MOCKCA_RATELIMIT_H
 
@@ -15,7 +15,10 @@
 #include "common/err.h"
 
 #define RATELIMIT_MAX_KEYS 100000
-#define RATELIMIT_MAX_LIMIT 100000 /* events per window one key may count */
+#define RATELIMIT_MAX_LIMIT 100000  /* events per window one key may count */
+#define RATELIMIT_MAX_EVENTS 1000000 /* events held over all keys (8 MB of timestamps); past
+                                        it the least recently used keys are dropped */
+#define RATELIMIT_KEY_MAX 1024      /* longer keys (and NULL or "") are MC_ERR_INVALID */
 
 struct ratelimit;
 
