@@ -61,8 +61,9 @@ struct mockca_config {
     unsigned chain_length;       /* PEBBLE_CHAIN_LENGTH: intermediates; default 1 */
     unsigned alternate_roots;    /* PEBBLE_ALTERNATE_ROOTS; default 0 */
     char *caa_identities[MOCKCA_MAX_LIST];
-    size_t n_caa_identities;     /* caaIdentities; default none, and then CAA is not
-                                    checked, as in Pebble */
+    size_t n_caa_identities;     /* caaIdentities (ours: Pebble has no such field and
+                                    never checks CAA, letsencrypt/pebble#476); default
+                                    none, and then CAA is not checked */
     char *domain_blocklist[MOCKCA_MAX_LIST];
     size_t n_domain_blocklist;   /* domainBlocklist */
     struct mockca_profile profiles[MOCKCA_MAX_PROFILES];
