@@ -46,8 +46,8 @@ void va_http01(const struct va_config *cfg, const struct ident *id, const char *
 void va_dns01(const struct va_config *cfg, const struct ident *id, const char *key_authorization,
               struct va_result *out);
 /* dns-account-01 (draft-ietf-acme-dns-account-label): a TXT at
- * _<label>._acme-challenge.<name>, label the first 10 characters of the base32 (lowercase,
- * no padding) of SHA-256(account_url), value as dns-01's. */
+ * _<label>._acme-challenge.<name>, label the base32 (lowercase, no padding) of the first
+ * 10 bytes of SHA-256(account_url), so 16 characters, value as dns-01's. */
 void va_dns_account01(const struct va_config *cfg, const struct ident *id,
                       const char *account_url, const char *key_authorization,
                       struct va_result *out);
