@@ -1,0 +1,1 @@
+/* common/ari.c: being written. */

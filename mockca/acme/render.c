@@ -1,0 +1,1 @@
+/* mockca/acme/render.c: being written. */

@@ -1,0 +1,1 @@
+/* mockca/tlscert.c: being written. */
