@@ -22,6 +22,7 @@
 #define ACME_PATH_KEY_CHANGE "/rollover-account-key"
 #define ACME_PATH_ORDERS "/list-orderz/"      /* + account id; ?cursor=N for the next page */
 #define ACME_PATH_NEW_ORDER "/order-plz"
+#define ACME_PATH_ORDER "/my-order/"          /* + order id (Pebble's; the orders list names it) */
 #define ACME_PATH_NEW_AUTHZ "/new-authz"      /* ours: Pebble has no pre-authorization */
 #define ACME_PATH_AUTHZ "/authZ/"             /* + authz id */
 #define ACME_PATH_CHALLENGE "/chalZ/"         /* + challenge id */
