@@ -12,7 +12,22 @@
  * changed, and by store_sweep: a pending authorization past its expiry becomes expired, a
  * pending or ready order past its expiry becomes invalid. Retention: an object in a final
  * state (and its children) is dropped retention_ms after its last change; store_sweep
- * drops them, so a long run's memory levels off. Ids are 16 random bytes in base64url. */
+ * drops them, so a long run's memory levels off. Ids are 16 random bytes in base64url.
+ *
+ * Details the handlers rely on:
+ * - An order made invalid by expiry, by an authorization that expired or was deactivated,
+ *   or by its account's deactivation carries an error of type ACME_P_NONE with only a
+ *   detail ("order expired"), as Pebble does; send "error" only when the type is set. A
+ *   failed challenge's error is carried to its orders with its type.
+ * - Valid authorizations expire too, valid_authz_lifetime_ms after validation; an expired
+ *   or deactivated authorization makes pending and ready orders invalid.
+ * - IP identifiers are never offered dns-01 or dns-account-01 (RFC 8738 section 7);
+ *   wildcards only the DNS types.
+ * - Besides the codes each function names: MC_ERR_NOT_FOUND for an unknown id,
+ *   MC_ERR_INVALID for arguments out of range, and MC_ERR_UNSUPPORTED from
+ *   store_order_new / store_authz_new when no offered type can prove an identifier
+ *   (nothing is created then).
+ * - store_account_find_by_key finds deactivated accounts too: check the status. */
 #ifndef MOCKCA_STORE_H
 #define MOCKCA_STORE_H
 
