@@ -3,6 +3,7 @@
 #define MOCKCA_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -15,6 +16,11 @@
 #include "mockca/mockca.h"
 #include "mockca/tlscert.h"
 #include "mockca/va.h"
+
+/* Paths of the CA's own endpoints that leaves point at (served from a later module). */
+#define MOCKCA_PATH_OCSP "/ocsp"
+#define MOCKCA_PATH_CRL "/crl"
+#define MOCKCA_PATH_ISSUER "/issuer-cert"
 
 struct ca;
 struct store;
@@ -52,6 +58,10 @@ struct mockca {
     char mgmt_url[96];
     char account_prefix[160];    /* base_url + ACME_PATH_ACCOUNT: what a kid starts with */
     struct acme_check_config check;
+    /* Set once every member above is in place. The ACME listener has to be bound before
+     * base_url (and so the CA's OCSP/CRL URLs) is known, so requests that arrive in that
+     * window are answered 503 rather than reading half-built state. */
+    atomic_bool ready;
 };
 
 #endif

@@ -1,0 +1,330 @@
+/* mockca.c: the in-process lifecycle of mockca (mockca.h): builds every part in order,
+ * binds the listeners, and tears them down in reverse. */
+#include "mockca/mockca.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/log.h"
+#include "dnsmock/dnsmock.h"
+#include "mockca/acme/nonce.h"
+#include "mockca/acme/render.h"
+#include "mockca/acme/wfe.h"
+#include "mockca/ca.h"
+#include "mockca/internal.h"
+#include "mockca/ratelimit.h"
+#include "mockca/store.h"
+
+#define MOCKCA_HOST_MAX 64
+#define MOCKCA_MGMT_THREADS 2
+
+/* ---- the management listener (Pebble's management API; the rest comes later) ------- */
+
+/* GET /roots/{N}: the issuing root of chain N, PEM, as Pebble serves it. */
+static void mockca_mgmt_root(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+    struct mockca *m = ctx;
+    const char *s = req->nparams > 0 ? req->params[0] : "";
+    char *end = NULL, *pem = NULL;
+    long idx;
+
+    errno = 0;
+    idx = strtol(s, &end, 10);
+    if (s[0] < '0' || s[0] > '9' || errno != 0 || end == NULL || *end != '\0' || idx < 0 ||
+        idx >= CA_MAX_CHAINS) {
+        if (http_response_error(resp, 400, "the root index must be a small number") != MC_OK)
+            resp->status = 400;
+        return;
+    }
+    if (ca_root_pem(m->ca, (size_t)idx, &pem) != MC_OK) {
+        if (http_response_error(resp, 404, "no root with that index") != MC_OK)
+            resp->status = 404;
+        return;
+    }
+    if (http_response_body(resp, 200, "application/pem-certificate-chain", pem, strlen(pem)) !=
+        MC_OK) {
+        if (http_response_error(resp, 500, "out of memory") != MC_OK)
+            resp->status = 500;
+    }
+    free(pem);
+}
+
+static const struct http_route mockca_mgmt_routes[] = {
+    {"GET", "/roots/{}", mockca_mgmt_root},
+};
+
+/* ---- addresses ----------------------------------------------------------------------- */
+
+/* Splits a listener address into the address to bind and the host to put in URLs. Go's
+ * ":14000" (all interfaces) binds 0.0.0.0; URLs then name loopback, which the generated
+ * certificate covers. */
+static enum mc_err mockca_addr(const char *addr, char *bind, size_t bindn, char *url_host,
+                               size_t urln, uint16_t *port)
+{
+    char host[MOCKCA_HOST_MAX];
+    enum mc_err e;
+
+    e = http_split_hostport(addr, host, sizeof(host), port);
+    if (e != MC_OK)
+        return e;
+    if (host[0] == '\0')
+        snprintf(host, sizeof(host), "0.0.0.0");
+    snprintf(bind, bindn, "%s", host);
+    if (strcmp(host, "0.0.0.0") == 0 || strcasecmp(host, "localhost") == 0)
+        snprintf(url_host, urln, "127.0.0.1");
+    else if (strcmp(host, "::") == 0)
+        snprintf(url_host, urln, "[::1]");
+    else if (strchr(host, ':') != NULL)
+        snprintf(url_host, urln, "[%s]", host);
+    else
+        snprintf(url_host, urln, "%s", host);
+    return MC_OK;
+}
+
+/* ---- parts ------------------------------------------------------------------------------ */
+
+static enum mc_err mockca_tls(struct mockca *m)
+{
+    static const char *const names[] = {"localhost", "127.0.0.1", "::1"};
+
+    if ((m->cfg.tls_cert_file == NULL) != (m->cfg.tls_key_file == NULL)) {
+        log_msg(LOGL_ERROR, "mockca.tls", "err=%s", "certificate_and_privateKey_go_together");
+        return MC_ERR_INVALID;
+    }
+    if (m->cfg.tls_cert_file != NULL)
+        return tlscert_load(m->cfg.tls_cert_file, m->cfg.tls_key_file, &m->tls);
+    return tlscert_generate(names, sizeof(names) / sizeof(names[0]), &m->tls);
+}
+
+/* The embedded dnsmock: DNS and management on loopback port 0; no http-01, https-01 or
+ * tls-alpn-01 responders, since the client under test serves those ports itself. */
+static enum mc_err mockca_dns(struct mockca *m)
+{
+    struct dnsmock_config dc;
+    enum mc_err e;
+    int w;
+
+    if (m->cfg.dns_server != NULL) {
+        w = snprintf(m->dns_addr, sizeof(m->dns_addr), "%s", m->cfg.dns_server);
+        return w < 0 || (size_t)w >= sizeof(m->dns_addr) ? MC_ERR_INVALID : MC_OK;
+    }
+    dnsmock_config_init(&dc);
+    dc.dns_addr = "127.0.0.1:0";
+    dc.mgmt_addr = "127.0.0.1:0";
+    dc.http01_addr = "";
+    dc.https01_addr = "";
+    dc.tlsalpn01_addr = "";
+    dc.doh_addr = "";
+    dc.clock = m->clock; /* one clock: freezing time freezes the DNS mock's too */
+    e = dnsmock_start(&dc, &m->dns);
+    if (e != MC_OK)
+        return e;
+    snprintf(m->dns_addr, sizeof(m->dns_addr), "%s", dnsmock_addr(m->dns));
+    return MC_OK;
+}
+
+static enum mc_err mockca_new_ca(struct mockca *m)
+{
+    struct ca_config cc;
+    char *ocsp = NULL, *crl = NULL, *issuer = NULL;
+    enum mc_err e;
+
+    memset(&cc, 0, sizeof(cc));
+    e = render_url(m->base_url, MOCKCA_PATH_OCSP, NULL, &ocsp);
+    if (e == MC_OK)
+        e = render_url(m->base_url, MOCKCA_PATH_CRL, NULL, &crl);
+    if (e == MC_OK)
+        e = render_url(m->base_url, MOCKCA_PATH_ISSUER, NULL, &issuer);
+    if (e != MC_OK)
+        goto out;
+    cc.key_type = m->cfg.ca_key_type;
+    cc.chain_length = m->cfg.chain_length;
+    cc.alternate_roots = m->cfg.alternate_roots;
+    cc.ocsp_url = m->cfg.ocsp_url != NULL ? m->cfg.ocsp_url : ocsp;
+    cc.crl_url = crl;
+    cc.issuer_url = issuer;
+    cc.clock = m->clock;
+    e = ca_new(&cc, &m->ca);
+out:
+    free(ocsp);
+    free(crl);
+    free(issuer);
+    return e;
+}
+
+static enum mc_err mockca_mgmt(struct mockca *m)
+{
+    struct http_server_config hc;
+    char bind[MOCKCA_HOST_MAX], host[MOCKCA_HOST_MAX + 2];
+    uint16_t port;
+    enum mc_err e;
+
+    if (m->cfg.mgmt_addr == NULL || m->cfg.mgmt_addr[0] == '\0')
+        return MC_OK;
+    e = mockca_addr(m->cfg.mgmt_addr, bind, sizeof(bind), host, sizeof(host), &port);
+    if (e != MC_OK)
+        return e;
+    memset(&hc, 0, sizeof(hc));
+    hc.bind_addr = bind;
+    hc.port = port;
+    hc.tls_cert_pem = m->tls.cert_pem;
+    hc.tls_key_pem = m->tls.key_pem;
+    hc.routes = mockca_mgmt_routes;
+    hc.nroutes = sizeof(mockca_mgmt_routes) / sizeof(mockca_mgmt_routes[0]);
+    hc.ctx = m;
+    hc.threads = MOCKCA_MGMT_THREADS;
+    e = http_server_start(&hc, &m->mgmt);
+    if (e != MC_OK)
+        return e;
+    snprintf(m->mgmt_url, sizeof(m->mgmt_url), "https://%s:%u", host,
+             (unsigned)http_server_port(m->mgmt));
+    return MC_OK;
+}
+
+/* ---- lifecycle ------------------------------------------------------------------------- */
+
+enum mc_err mockca_start(struct mockca_config *cfg, struct mockca **out)
+{
+    struct mockca *m = NULL;
+    struct store_config sc;
+    struct http_server_config hc;
+    char bind[MOCKCA_HOST_MAX], host[MOCKCA_HOST_MAX + 2];
+    uint16_t port;
+    enum mc_err e = MC_ERR_NOMEM;
+    int w;
+
+    *out = NULL;
+    m = calloc(1, sizeof(*m));
+    if (m == NULL) {
+        mockca_config_free(cfg);
+        memset(cfg, 0, sizeof(*cfg));
+        return MC_ERR_NOMEM;
+    }
+    m->cfg = *cfg;
+    memset(cfg, 0, sizeof(*cfg));
+    atomic_init(&m->ready, false);
+    pthread_mutex_init(&m->rng_mu, NULL);
+
+    m->clock = clock_new();
+    if (m->clock == NULL)
+        goto fail;
+    /* One seed for the run: the fault engine's, printed, so a run replays. */
+    m->faults = fault_engine_new(0, m->clock);
+    if (m->faults == NULL)
+        goto fail;
+    prng_seed(&m->rng, fault_engine_seed(m->faults));
+    memset(&sc, 0, sizeof(sc));
+    sc.clock = m->clock;
+    e = store_new(&sc, &m->store);
+    if (e != MC_OK)
+        goto fail;
+    e = MC_ERR_NOMEM;
+    m->nonces = nonce_store_new(0, 0, m->clock);
+    if (m->nonces == NULL)
+        goto fail;
+    m->limits = ratelimit_new(m->clock);
+    if (m->limits == NULL)
+        goto fail;
+    e = mockca_tls(m);
+    if (e != MC_OK)
+        goto fail;
+    e = mockca_dns(m);
+    if (e != MC_OK)
+        goto fail;
+    m->va.dns_server = m->dns_addr;
+    m->va.http_port = m->cfg.http_port;
+    m->va.tls_port = m->cfg.tls_port;
+
+    /* The ACME listener: bound first, since base_url (and so every URL, the CA's OCSP
+     * and CRL ones included) needs its port; it answers 503 until ready. */
+    e = mockca_addr(m->cfg.listen_addr != NULL ? m->cfg.listen_addr : "127.0.0.1:14000", bind,
+                    sizeof(bind), host, sizeof(host), &port);
+    if (e != MC_OK)
+        goto fail;
+    wfe_check_config(m);
+    wfe_server_config(m, bind, port, &hc);
+    e = http_server_start(&hc, &m->acme);
+    if (e != MC_OK) {
+        log_msg(LOGL_ERROR, "mockca.listen", "addr=%s err=%s", m->cfg.listen_addr, mc_strerror(e));
+        goto fail;
+    }
+    e = MC_ERR_INVALID;
+    w = snprintf(m->base_url, sizeof(m->base_url), "https://%s:%u", host,
+                 (unsigned)http_server_port(m->acme));
+    if (w < 0 || (size_t)w >= sizeof(m->base_url))
+        goto fail;
+    snprintf(m->dir_url, sizeof(m->dir_url), "%s%s", m->base_url, ACME_PATH_DIRECTORY);
+    snprintf(m->account_prefix, sizeof(m->account_prefix), "%s%s", m->base_url, ACME_PATH_ACCOUNT);
+    e = mockca_new_ca(m);
+    if (e != MC_OK)
+        goto fail;
+    e = mockca_mgmt(m);
+    if (e != MC_OK) {
+        log_msg(LOGL_ERROR, "mockca.listen", "addr=%s err=%s", m->cfg.mgmt_addr, mc_strerror(e));
+        goto fail;
+    }
+    atomic_store(&m->ready, true);
+    log_msg(LOGL_INFO, "mockca.start", "directory=%s mgmt=%s dns=%s seed=%llu", m->dir_url,
+            m->mgmt_url[0] != '\0' ? m->mgmt_url : "off", m->dns_addr,
+            (unsigned long long)fault_engine_seed(m->faults));
+    *out = m;
+    return MC_OK;
+fail:
+    mockca_stop(m);
+    return e;
+}
+
+void mockca_stop(struct mockca *m)
+{
+    if (m == NULL)
+        return;
+    atomic_store(&m->ready, false);
+    http_server_stop(m->mgmt);
+    http_server_stop(m->acme);
+    ca_free(m->ca);
+    dnsmock_stop(m->dns);
+    tls_identity_clear(&m->tls);
+    ratelimit_free(m->limits);
+    nonce_store_free(m->nonces);
+    store_free(m->store);
+    fault_engine_free(m->faults);
+    clock_free(m->clock);
+    pthread_mutex_destroy(&m->rng_mu);
+    mockca_config_free(&m->cfg);
+    free(m);
+}
+
+/* ---- accessors ------------------------------------------------------------------------- */
+
+const char *mockca_directory_url(const struct mockca *m)
+{
+    return m->dir_url;
+}
+
+const char *mockca_mgmt_url(const struct mockca *m)
+{
+    return m->mgmt_url;
+}
+
+const char *mockca_tls_root_pem(const struct mockca *m)
+{
+    return m->tls.root_pem;
+}
+
+enum mc_err mockca_root_pem(const struct mockca *m, size_t chain, char **pem)
+{
+    return ca_root_pem(m->ca, chain, pem);
+}
+
+const char *mockca_dns_addr(const struct mockca *m)
+{
+    return m->dns_addr;
+}
+
+struct dnsmock *mockca_dnsmock(struct mockca *m)
+{
+    return m->dns;
+}
