@@ -27,6 +27,7 @@ struct store;
 struct nonce_store;
 struct ratelimit;
 struct dnsmock;
+struct vaq;
 
 struct mockca {
     struct mockca_config cfg; /* owned */
@@ -49,6 +50,7 @@ struct mockca {
     struct dnsmock *dns; /* embedded, or NULL */
     char dns_addr[80];
     struct va_config va;
+    struct vaq *vaq; /* validation workers (vaq.h) */
 
     /* Front end. */
     struct http_server *acme;

@@ -17,6 +17,7 @@
 #include "mockca/internal.h"
 #include "mockca/ratelimit.h"
 #include "mockca/store.h"
+#include "mockca/vaq.h"
 
 #define MOCKCA_HOST_MAX 64
 #define MOCKCA_MGMT_THREADS 2
@@ -155,6 +156,24 @@ out:
     return e;
 }
 
+/* The validation workers, with Pebble's sleep knobs and the CAA identities. */
+static enum mc_err mockca_vaq(struct mockca *m)
+{
+    struct vaq_config vc;
+
+    memset(&vc, 0, sizeof(vc));
+    vc.store = m->store;
+    vc.va = &m->va;
+    vc.always_valid = m->cfg.va_always_valid;
+    vc.nosleep = m->cfg.va_nosleep;
+    vc.sleep_max_s = m->cfg.va_sleep_max_s;
+    vc.rng = &m->rng;
+    vc.rng_mu = &m->rng_mu;
+    vc.caa_domains = (const char *const *)m->cfg.caa_identities;
+    vc.n_caa_domains = m->cfg.n_caa_identities;
+    return vaq_new(&vc, &m->vaq);
+}
+
 static enum mc_err mockca_mgmt(struct mockca *m)
 {
     struct http_server_config hc;
@@ -261,6 +280,9 @@ enum mc_err mockca_start(struct mockca_config *cfg, struct mockca **out)
     e = mockca_new_ca(m);
     if (e != MC_OK)
         goto fail;
+    e = mockca_vaq(m);
+    if (e != MC_OK)
+        goto fail;
     e = mockca_mgmt(m);
     if (e != MC_OK) {
         log_msg(LOGL_ERROR, "mockca.listen", "addr=%s err=%s", m->cfg.mgmt_addr, mc_strerror(e));
@@ -284,6 +306,7 @@ void mockca_stop(struct mockca *m)
     atomic_store(&m->ready, false);
     http_server_stop(m->mgmt);
     http_server_stop(m->acme);
+    vaq_free(m->vaq); /* after the listener: no handler can queue a job any more */
     ca_free(m->ca);
     dnsmock_stop(m->dns);
     tls_identity_clear(&m->tls);

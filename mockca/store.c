@@ -220,12 +220,22 @@ struct s_order {
     struct acme_error error;
 };
 
+/* An issued certificate, for download (cert_snap). */
+struct s_cert {
+    char serial[STORE_SERIAL_MAX + 1];
+    char account_id[STORE_ID_LEN + 1];
+    char order_id[STORE_ID_LEN + 1];
+    char *leaf_pem;
+    int64_t issued_ms;
+};
+
 struct store {
     pthread_mutex_t mu;
     const struct mc_clock *clock;
     int64_t order_lifetime_ms, authz_lifetime_ms, valid_authz_lifetime_ms, retention_ms;
     size_t max_objects; /* per kind; a field so that a test can lower it */
     struct hmap accounts, orders, authzs, challs, by_thumb, reuse;
+    struct hmap certs; /* serial -> s_cert */
 };
 
 /* ---- names -------------------------------------------------------------------------- */
@@ -617,6 +627,14 @@ static enum mc_err st_authz_add_order(struct s_authz *a, struct s_order *o)
 
 /* ---- lifecycle ---------------------------------------------------------------------- */
 
+static void st_cert_destroy(struct s_cert *c)
+{
+    if (c == NULL)
+        return;
+    free(c->leaf_pem);
+    free(c);
+}
+
 enum mc_err store_new(const struct store_config *cfg, struct store **out)
 {
     struct store *st = NULL;
@@ -648,7 +666,8 @@ enum mc_err store_new(const struct store_config *cfg, struct store **out)
         st->retention_ms = ST_DEF_RETENTION_MS;
     st->max_objects = STORE_OBJECT_BOUND;
     if (!hm_init(&st->accounts) || !hm_init(&st->orders) || !hm_init(&st->authzs) ||
-        !hm_init(&st->challs) || !hm_init(&st->by_thumb) || !hm_init(&st->reuse))
+        !hm_init(&st->challs) || !hm_init(&st->by_thumb) || !hm_init(&st->reuse) ||
+        !hm_init(&st->certs))
         goto out;
     if (pthread_mutex_init(&st->mu, NULL) != 0)
         goto out;
@@ -663,6 +682,7 @@ out:
         hm_destroy(&st->challs);
         hm_destroy(&st->by_thumb);
         hm_destroy(&st->reuse);
+        hm_destroy(&st->certs);
         free(st);
     }
     return err;
@@ -681,12 +701,16 @@ void store_free(struct store *st)
     for (size_t i = 0; i <= st->accounts.mask; i++)
         for (struct hent *e = st->accounts.b[i]; e != NULL; e = e->next)
             st_account_destroy(e->val);
+    for (size_t i = 0; i <= st->certs.mask; i++)
+        for (struct hent *e = st->certs.b[i]; e != NULL; e = e->next)
+            st_cert_destroy(e->val);
     hm_destroy(&st->accounts);
     hm_destroy(&st->orders);
     hm_destroy(&st->authzs);
     hm_destroy(&st->challs);
     hm_destroy(&st->by_thumb);
     hm_destroy(&st->reuse);
+    hm_destroy(&st->certs);
     pthread_mutex_destroy(&st->mu);
     free(st);
 }
@@ -1581,6 +1605,93 @@ enum mc_err store_challenge_fail(struct store *st, const char *id, const struct 
     return err;
 }
 
+/* ---- issued certificates ---------------------------------------------------------- */
+
+void cert_snap_clear(struct cert_snap *c)
+{
+    if (c == NULL)
+        return;
+    free(c->leaf_pem);
+    memset(c, 0, sizeof(*c));
+}
+
+static bool st_serial_ok(const char *s)
+{
+    size_t n = s != NULL ? strnlen(s, STORE_SERIAL_MAX + 1) : 0;
+
+    if (n == 0 || n > STORE_SERIAL_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+            return false;
+    }
+    return true;
+}
+
+enum mc_err store_cert_add(struct store *st, const char *serial_hex, const char *account_id,
+                           const char *order_id, const char *leaf_pem)
+{
+    struct s_cert *c = NULL;
+    enum mc_err err = MC_OK;
+
+    if (st == NULL || !st_serial_ok(serial_hex) || account_id == NULL ||
+        strlen(account_id) > STORE_ID_LEN || order_id == NULL ||
+        strlen(order_id) > STORE_ID_LEN || leaf_pem == NULL)
+        return MC_ERR_INVALID;
+    c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return MC_ERR_NOMEM;
+    c->leaf_pem = strdup(leaf_pem);
+    if (c->leaf_pem == NULL) {
+        free(c);
+        return MC_ERR_NOMEM;
+    }
+    memcpy(c->serial, serial_hex, strlen(serial_hex) + 1);
+    memcpy(c->account_id, account_id, strlen(account_id) + 1);
+    memcpy(c->order_id, order_id, strlen(order_id) + 1);
+    pthread_mutex_lock(&st->mu);
+    c->issued_ms = st_now(st);
+    if (hm_get(&st->certs, c->serial) != NULL)
+        err = MC_ERR_EXISTS;
+    else if (st->certs.n >= st->max_objects)
+        err = MC_ERR_LIMIT;
+    else
+        err = hm_put(&st->certs, c->serial, c);
+    if (err == MC_OK)
+        c = NULL;
+    pthread_mutex_unlock(&st->mu);
+    st_cert_destroy(c);
+    return err;
+}
+
+enum mc_err store_cert_get(struct store *st, const char *serial_hex, struct cert_snap *out)
+{
+    struct s_cert *c;
+    enum mc_err err = MC_ERR_NOT_FOUND;
+
+    if (out != NULL)
+        memset(out, 0, sizeof(*out));
+    if (st == NULL || out == NULL || !st_serial_ok(serial_hex))
+        return out == NULL || st == NULL ? MC_ERR_INVALID : MC_ERR_NOT_FOUND;
+    pthread_mutex_lock(&st->mu);
+    c = hm_get(&st->certs, serial_hex);
+    if (c != NULL) {
+        out->leaf_pem = strdup(c->leaf_pem);
+        if (out->leaf_pem == NULL) {
+            err = MC_ERR_NOMEM;
+        } else {
+            memcpy(out->serial, c->serial, sizeof(out->serial));
+            memcpy(out->account_id, c->account_id, sizeof(out->account_id));
+            memcpy(out->order_id, c->order_id, sizeof(out->order_id));
+            out->issued_ms = c->issued_ms;
+            err = MC_OK;
+        }
+    }
+    pthread_mutex_unlock(&st->mu);
+    return err;
+}
+
 /* ---- housekeeping ------------------------------------------------------------------- */
 
 static bool st_past_retention(const struct store *st, int64_t last_change, int64_t now)
@@ -1631,6 +1742,20 @@ size_t store_sweep(struct store *st)
             e = next;
         }
     }
+    /* Certificates are kept as long as the valid order that produced them. */
+    for (size_t i = 0; i <= st->certs.mask; i++) {
+        struct hent *e = st->certs.b[i];
+        while (e != NULL) {
+            struct hent *next = e->next;
+            struct s_cert *c = e->val;
+            if (st_past_retention(st, c->issued_ms, now)) {
+                hm_del(&st->certs, c->serial, c);
+                st_cert_destroy(c);
+                dropped++;
+            }
+            e = next;
+        }
+    }
     for (size_t i = 0; i <= st->accounts.mask; i++) {
         struct hent *e = st->accounts.b[i];
         while (e != NULL) {
@@ -1662,5 +1787,6 @@ void store_counts(struct store *st, struct store_counts *out)
     out->orders = st->orders.n;
     out->authzs = st->authzs.n;
     out->challenges = st->challs.n;
+    out->certs = st->certs.n;
     pthread_mutex_unlock(&st->mu);
 }

@@ -226,13 +226,37 @@ MC_MUST_CHECK enum mc_err store_challenge_succeed(struct store *st, const char *
 MC_MUST_CHECK enum mc_err store_challenge_fail(struct store *st, const char *id,
                                                const struct acme_error *err);
 
+/* ---- issued certificates --------------------------------------------------------------- */
+
+#define STORE_SERIAL_MAX 64 /* hex serial; ca_issue's 16-byte serials need 32 */
+
+/* What the certificate download needs: who may fetch it and the leaf itself. */
+struct cert_snap {
+    char serial[STORE_SERIAL_MAX + 1]; /* lowercase hex, as ca_issue writes it */
+    char account_id[STORE_ID_LEN + 1];
+    char order_id[STORE_ID_LEN + 1];
+    char *leaf_pem;                    /* owned by the snapshot */
+    int64_t issued_ms;
+};
+void cert_snap_clear(struct cert_snap *c);
+
+/* Registers an issued leaf (PEM copied) under its serial, for download by the account that
+ * ordered it. Entries are dropped by store_sweep retention_ms after issuance, as a valid
+ * order is. MC_ERR_EXISTS for a serial already held, MC_ERR_INVALID for a serial that is
+ * empty, over STORE_SERIAL_MAX or not hex, MC_ERR_LIMIT at STORE_MAX_OBJECTS entries. */
+MC_MUST_CHECK enum mc_err store_cert_add(struct store *st, const char *serial_hex,
+                                         const char *account_id, const char *order_id,
+                                         const char *leaf_pem);
+MC_MUST_CHECK enum mc_err store_cert_get(struct store *st, const char *serial_hex,
+                                         struct cert_snap *out);
+
 /* ---- housekeeping -------------------------------------------------------------------- */
 
 /* Applies expiry and drops objects past retention. Returns how many objects were dropped. */
 size_t store_sweep(struct store *st);
 
 struct store_counts {
-    size_t accounts, orders, authzs, challenges;
+    size_t accounts, orders, authzs, challenges, certs;
 };
 void store_counts(struct store *st, struct store_counts *out);
 

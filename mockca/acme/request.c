@@ -27,10 +27,6 @@
 #include "common/json.h"
 
 #define ACME_JOSE_CONTENT_TYPE "application/jose+json"
-/* RS256 ES256 ES384 ES512 EdDSA: what request.h promises for cfg->algs == 0. */
-#define ACME_DEFAULT_ALGS                                                                          \
-    ((1u << JOSE_ALG_RS256) | (1u << JOSE_ALG_ES256) | (1u << JOSE_ALG_ES384) |                    \
-     (1u << JOSE_ALG_ES512) | (1u << JOSE_ALG_EDDSA))
 
 static void error_clear(struct acme_error *err)
 {

@@ -38,6 +38,11 @@
 #define ACME_ACCOUNT_ID_MAX 64
 #define ACME_DEFAULT_MAX_BODY (64 * 1024)
 
+/* The account-key algorithms taken when acme_check_config.algs is 0. */
+#define ACME_DEFAULT_ALGS                                                                          \
+    ((1u << JOSE_ALG_RS256) | (1u << JOSE_ALG_ES256) | (1u << JOSE_ALG_ES384) |                    \
+     (1u << JOSE_ALG_ES512) | (1u << JOSE_ALG_EDDSA))
+
 enum acme_auth { ACME_AUTH_KID = 0, ACME_AUTH_JWK, ACME_AUTH_EITHER };
 enum acme_payload { ACME_PAYLOAD_OBJECT = 0, ACME_PAYLOAD_EMPTY, ACME_PAYLOAD_ANY };
 
@@ -49,7 +54,7 @@ struct acme_account_view {
 
 struct acme_check_config {
     const char *account_url_prefix; /* kid must be this prefix followed by an account id */
-    unsigned algs;   /* allowed: bit (1u << JOSE_ALG_x) per alg; 0: RS256 ES256 ES384 ES512 EdDSA */
+    unsigned algs;   /* allowed: bit (1u << JOSE_ALG_x) per alg; 0: ACME_DEFAULT_ALGS */
     size_t max_body; /* 0: ACME_DEFAULT_MAX_BODY */
     /* Consumes nonce; true if it was valid. */
     bool (*redeem_nonce)(void *ctx, const char *nonce);

@@ -12,14 +12,11 @@
 #include "common/log.h"
 #include "mockca/acme/account.h"
 #include "mockca/acme/nonce.h"
+#include "mockca/acme/order.h"
 #include "mockca/acme/render.h"
 #include "mockca/internal.h"
 #include "mockca/store.h"
 
-/* What request.c takes when cfg->algs is 0 (request.h): RS256 ES256 ES384 ES512 EdDSA. */
-#define WFE_DEFAULT_ALGS                                                                           \
-    ((1u << JOSE_ALG_RS256) | (1u << JOSE_ALG_ES256) | (1u << JOSE_ALG_ES384) |                    \
-     (1u << JOSE_ALG_ES512) | (1u << JOSE_ALG_EDDSA))
 #define WFE_URL_MAX 4096 /* a request URL longer than this is refused as malformed */
 #define WFE_THREADS 4
 
@@ -31,6 +28,14 @@ static const struct http_route wfe_routes[] = {
     {"POST", ACME_PATH_ACCOUNT "{}", account_update},
     {"POST", ACME_PATH_KEY_CHANGE, account_key_change},
     {"POST", ACME_PATH_ORDERS "{}", account_orders},
+    {"POST", ACME_PATH_NEW_ORDER, order_new},
+    {"POST", ACME_PATH_ORDER "{}", order_get},
+    {"POST", ACME_PATH_NEW_AUTHZ, order_new_authz},
+    {"POST", ACME_PATH_AUTHZ "{}", order_authz},
+    {"POST", ACME_PATH_CHALLENGE "{}", order_challenge},
+    {"POST", ACME_PATH_FINALIZE "{}", order_finalize},
+    {"POST", ACME_PATH_CERT "{}", order_cert},
+    {"POST", ACME_PATH_CERT "{}/alternate/{}", order_cert_alternate},
 };
 
 /* ---- problem documents ---------------------------------------------------------------- */
@@ -58,7 +63,7 @@ static void wfe_problem_algs(struct http_response *resp, const struct acme_error
     if (copy.type == ACME_P_BAD_SIGNATURE_ALGORITHM) {
         /* Section 6.2: the problem must say which algorithms the server takes. */
         if (algs == 0)
-            algs = WFE_DEFAULT_ALGS;
+            algs = ACME_DEFAULT_ALGS;
         arr = cJSON_AddArrayToObject(j, "algorithms");
         if (arr == NULL)
             goto fail;

@@ -1,0 +1,1097 @@
+/* Integration tests of mockca's second slice, in-process over HTTPS with libcurl: newOrder,
+ * the order, newAuthz, authorizations (deactivation), challenges validated for real
+ * (http-01 against a responder this test runs, dns-01 against the embedded dnsmock),
+ * finalize with its CSR checks, and certificate download with alternate chains, each chain
+ * verified with X509_verify_cert against mockca's root. Every request is a real JWS. */
+#include <check.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+
+#include "common/b64url.h"
+#include "common/csr.h"
+#include "common/http.h"
+#include "common/jose.h"
+#include "common/keys.h"
+#include "common/pem.h"
+#include "common/x509.h"
+#include "dnsmock/dnsmock.h"
+#include "dnsmock/zone.h"
+#include "mockca/acme/render.h"
+#include "mockca/internal.h" /* m->clock and m->store, to run retention */
+#include "mockca/mockca.h"
+
+#define JOSE_CT "Content-Type: application/jose+json"
+#define URN "urn:ietf:params:acme:error:"
+#define POLL_TRIES 200 /* x 25 ms: 5 s at most per poll loop */
+#define POLL_SLEEP_NS 25000000L
+#define MAX_TOKENS 16
+
+/* ---- the http-01 responder (the client's side of the challenge) ------------------------ */
+
+static pthread_mutex_t g_tok_mu = PTHREAD_MUTEX_INITIALIZER;
+static char g_tok[MAX_TOKENS][64];
+static char g_keyauth[MAX_TOKENS][160];
+static size_t g_ntok;
+static struct http_server *g_resp_srv;
+
+static void responder(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+    const char *tok = req->nparams > 0 ? req->params[0] : "";
+    enum mc_err e = MC_ERR_NOT_FOUND;
+
+    (void)ctx;
+    pthread_mutex_lock(&g_tok_mu);
+    for (size_t i = 0; i < g_ntok; i++)
+        if (strcmp(g_tok[i], tok) == 0) {
+            e = http_response_body(resp, 200, "text/plain", g_keyauth[i], strlen(g_keyauth[i]));
+            break;
+        }
+    pthread_mutex_unlock(&g_tok_mu);
+    if (e != MC_OK && http_response_error(resp, 404, "no such token") != MC_OK)
+        resp->status = 404;
+}
+
+static const struct http_route responder_routes[] = {
+    {"GET", "/.well-known/acme-challenge/{}", responder},
+};
+
+static void provision_http(const char *token, const char *keyauth)
+{
+    pthread_mutex_lock(&g_tok_mu);
+    ck_assert_uint_lt(g_ntok, MAX_TOKENS);
+    snprintf(g_tok[g_ntok], sizeof(g_tok[0]), "%s", token);
+    snprintf(g_keyauth[g_ntok], sizeof(g_keyauth[0]), "%s", keyauth);
+    g_ntok++;
+    pthread_mutex_unlock(&g_tok_mu);
+}
+
+/* ---- one mockca and one client per test ------------------------------------------------ */
+
+struct resp {
+    long status;
+    char *body;
+    char *headers;
+};
+
+static struct mockca *g_m;
+static CURL *g_curl;
+static char g_nonce[64];
+static char g_base[128];
+static unsigned g_alt_roots;
+static bool g_blocklist;
+
+static size_t collect(char *p, size_t size, size_t n, void *ud)
+{
+    char **buf = ud;
+    size_t add = size * n, old = *buf != NULL ? strlen(*buf) : 0;
+    char *nb = realloc(*buf, old + add + 1);
+    ck_assert_ptr_nonnull(nb);
+    memcpy(nb + old, p, add);
+    nb[old + add] = '\0';
+    *buf = nb;
+    return add;
+}
+
+static void resp_free(struct resp *r)
+{
+    free(r->body);
+    free(r->headers);
+    memset(r, 0, sizeof(*r));
+}
+
+/* The value of the last header called name (new string), or NULL. */
+static char *header(const struct resp *r, const char *name)
+{
+    char *found = NULL;
+    const char *p = r->headers;
+    size_t nl = strlen(name);
+
+    while (p != NULL && *p != '\0') {
+        const char *eol = strstr(p, "\r\n");
+        size_t len = eol != NULL ? (size_t)(eol - p) : strlen(p);
+        if (len > nl && strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
+            const char *v = p + nl + 1;
+            while (*v == ' ')
+                v++;
+            free(found);
+            found = strndup(v, len - (size_t)(v - p));
+        }
+        p = eol != NULL ? eol + 2 : NULL;
+    }
+    return found;
+}
+
+/* How many headers called name contain sub. */
+static int header_count(const struct resp *r, const char *name, const char *sub)
+{
+    const char *p = r->headers;
+    size_t nl = strlen(name);
+    int n = 0;
+
+    while (p != NULL && *p != '\0') {
+        const char *eol = strstr(p, "\r\n");
+        size_t len = eol != NULL ? (size_t)(eol - p) : strlen(p);
+        if (len > nl && strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
+            char *line = strndup(p, len);
+            if (strstr(line, sub) != NULL)
+                n++;
+            free(line);
+        }
+        p = eol != NULL ? eol + 2 : NULL;
+    }
+    return n;
+}
+
+static void http(const char *method, const char *url, const char *body, struct resp *out)
+{
+    struct curl_slist *sl = NULL;
+    char *nonce;
+
+    memset(out, 0, sizeof(*out));
+    curl_easy_reset(g_curl);
+    struct curl_blob blob = {.data = (void *)mockca_tls_root_pem(g_m),
+                             .len = strlen(mockca_tls_root_pem(g_m)),
+                             .flags = CURL_BLOB_COPY};
+    ck_assert_int_eq(curl_easy_setopt(g_curl, CURLOPT_CAINFO_BLOB, &blob), CURLE_OK);
+    curl_easy_setopt(g_curl, CURLOPT_URL, url);
+    curl_easy_setopt(g_curl, CURLOPT_TIMEOUT, 20L);
+    curl_easy_setopt(g_curl, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(g_curl, CURLOPT_WRITEDATA, &out->body);
+    curl_easy_setopt(g_curl, CURLOPT_HEADERFUNCTION, collect);
+    curl_easy_setopt(g_curl, CURLOPT_HEADERDATA, &out->headers);
+    if (strcmp(method, "HEAD") == 0)
+        curl_easy_setopt(g_curl, CURLOPT_NOBODY, 1L);
+    else if (strcmp(method, "POST") == 0)
+        curl_easy_setopt(g_curl, CURLOPT_POSTFIELDS, body != NULL ? body : "");
+    sl = curl_slist_append(sl, JOSE_CT);
+    sl = curl_slist_append(sl, "Expect:");
+    curl_easy_setopt(g_curl, CURLOPT_HTTPHEADER, sl);
+    CURLcode rc = curl_easy_perform(g_curl);
+    curl_slist_free_all(sl);
+    ck_assert_msg(rc == CURLE_OK, "%s %s: %s", method, url, curl_easy_strerror(rc));
+    curl_easy_getinfo(g_curl, CURLINFO_RESPONSE_CODE, &out->status);
+    if (out->body == NULL)
+        out->body = strdup("");
+    if (out->headers == NULL)
+        out->headers = strdup("");
+    nonce = header(out, "Replay-Nonce");
+    ck_assert_msg(nonce != NULL, "%s %s -> %ld without Replay-Nonce", method, url, out->status);
+    snprintf(g_nonce, sizeof(g_nonce), "%s", nonce);
+    free(nonce);
+}
+
+static char *url_of(const char *path)
+{
+    size_t n = strlen(g_base) + strlen(path) + 1;
+    char *u = malloc(n);
+    ck_assert_ptr_nonnull(u);
+    snprintf(u, n, "%s%s", g_base, path);
+    return u;
+}
+
+static cJSON *body_json(const struct resp *r)
+{
+    cJSON *j = cJSON_Parse(r->body);
+    ck_assert_msg(j != NULL, "not JSON: %s", r->body);
+    return j;
+}
+
+static const char *jstr(const cJSON *j, const char *name)
+{
+    const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, name));
+    ck_assert_msg(s != NULL, "no string %s", name);
+    return s;
+}
+
+static void assert_problem(const struct resp *r, long status, const char *name)
+{
+    char urn[128], *ct = header(r, "Content-Type");
+    cJSON *j = body_json(r);
+
+    snprintf(urn, sizeof(urn), URN "%s", name);
+    ck_assert_msg(r->status == status, "status %ld, want %ld: %s", r->status, status, r->body);
+    ck_assert_ptr_nonnull(ct);
+    ck_assert_str_eq(ct, "application/problem+json");
+    ck_assert_msg(strcmp(jstr(j, "type"), urn) == 0, "type: %s, want %s", r->body, name);
+    free(ct);
+    cJSON_Delete(j);
+}
+
+static EVP_PKEY *newkey(void)
+{
+    EVP_PKEY *k = NULL;
+    ck_assert_int_eq(key_generate(KEY_EC_P256, &k), MC_OK);
+    return k;
+}
+
+/* A signed POST of payload (NULL: POST-as-GET) to url, with kid (NULL: the jwk of key). */
+static void post_url(const char *url, EVP_PKEY *key, const char *kid, const char *payload,
+                     struct resp *out)
+{
+    enum jose_alg alg;
+    cJSON *h = cJSON_CreateObject(), *jws = NULL;
+    char *body;
+
+    cJSON_AddStringToObject(h, "nonce", g_nonce);
+    cJSON_AddStringToObject(h, "url", url);
+    if (kid != NULL) {
+        cJSON_AddStringToObject(h, "kid", kid);
+    } else {
+        cJSON *jwk = NULL;
+        ck_assert_int_eq(jwk_to_json(key, &jwk), MC_OK);
+        cJSON_AddItemToObject(h, "jwk", jwk);
+    }
+    ck_assert_int_eq(jose_alg_for_key(key, &alg), MC_OK);
+    ck_assert_int_eq(jws_sign(key, alg, h, (const uint8_t *)payload,
+                              payload != NULL ? strlen(payload) : 0, &jws),
+                     MC_OK);
+    body = cJSON_PrintUnformatted(jws);
+    http("POST", url, body, out);
+    free(body);
+    cJSON_Delete(jws);
+    cJSON_Delete(h);
+}
+
+static void post(const char *path, EVP_PKEY *key, const char *kid, const char *payload,
+                 struct resp *out)
+{
+    char *url = url_of(path);
+    post_url(url, key, kid, payload, out);
+    free(url);
+}
+
+/* A fresh account for key; its URL (the kid), new string. */
+static char *account(EVP_PKEY *key)
+{
+    struct resp r;
+    char *loc;
+
+    post(ACME_PATH_NEW_ACCOUNT, key, NULL, "{\"termsOfServiceAgreed\":true}", &r);
+    ck_assert_int_eq(r.status, 201);
+    loc = header(&r, "Location");
+    ck_assert_ptr_nonnull(loc);
+    resp_free(&r);
+    return loc;
+}
+
+static void start_with(void (*adjust)(struct mockca_config *))
+{
+    struct mockca_config cfg;
+    struct http_server_config hc;
+    struct resp r;
+
+    pthread_mutex_lock(&g_tok_mu);
+    g_ntok = 0;
+    pthread_mutex_unlock(&g_tok_mu);
+    /* The responder first: its port is the CA's http-01 port. */
+    memset(&hc, 0, sizeof(hc));
+    hc.bind_addr = "127.0.0.1";
+    hc.routes = responder_routes;
+    hc.nroutes = 1;
+    ck_assert_int_eq(http_server_start(&hc, &g_resp_srv), MC_OK);
+
+    ck_assert_int_eq(mockca_config_init(&cfg), MC_OK);
+    free(cfg.listen_addr);
+    cfg.listen_addr = strdup("127.0.0.1:0");
+    free(cfg.mgmt_addr);
+    cfg.mgmt_addr = strdup("");
+    cfg.http_port = http_server_port(g_resp_srv);
+    cfg.va_nosleep = true;
+    cfg.authz_reuse_pct = 0;
+    if (adjust != NULL)
+        adjust(&cfg);
+    ck_assert_int_eq(mockca_start(&cfg, &g_m), MC_OK);
+    ck_assert_ptr_nonnull(mockca_dnsmock(g_m));
+    const char *dir = mockca_directory_url(g_m);
+    snprintf(g_base, sizeof(g_base), "%.*s", (int)(strlen(dir) - strlen(ACME_PATH_DIRECTORY)), dir);
+    g_curl = curl_easy_init();
+    ck_assert_ptr_nonnull(g_curl);
+    char *u = url_of(ACME_PATH_NONCE);
+    http("HEAD", u, NULL, &r);
+    free(u);
+    ck_assert_int_eq(r.status, 200);
+    resp_free(&r);
+}
+
+static void adjust_default(struct mockca_config *cfg)
+{
+    cfg->alternate_roots = g_alt_roots;
+    if (g_blocklist) {
+        cfg->domain_blocklist[0] = strdup("blocked.example");
+        cfg->n_domain_blocklist = 1;
+    }
+}
+
+static void setup(void)
+{
+    g_alt_roots = 0;
+    g_blocklist = true;
+    start_with(adjust_default);
+}
+
+static void setup_alt(void)
+{
+    g_alt_roots = 1;
+    g_blocklist = false;
+    start_with(adjust_default);
+}
+
+/* Pebble's validation sleep on, long: a challenge stays processing, and stop is prompt. */
+static void adjust_sleepy(struct mockca_config *cfg)
+{
+    cfg->va_nosleep = false;
+    cfg->va_sleep_max_s = 60;
+}
+
+static void setup_sleepy(void)
+{
+    start_with(adjust_sleepy);
+}
+
+static void teardown(void)
+{
+    curl_easy_cleanup(g_curl);
+    g_curl = NULL;
+    mockca_stop(g_m);
+    g_m = NULL;
+    http_server_stop(g_resp_srv);
+    g_resp_srv = NULL;
+}
+
+/* ---- ACME steps ------------------------------------------------------------------------ */
+
+static void pause_a_little(void)
+{
+    struct timespec ts = {0, POLL_SLEEP_NS};
+    nanosleep(&ts, NULL);
+}
+
+/* newOrder with payload: 201 expected; the order's URL (new string) and JSON (caller frees). */
+static char *new_order(EVP_PKEY *key, const char *kid, const char *payload, cJSON **order)
+{
+    struct resp r;
+    char *loc;
+
+    post(ACME_PATH_NEW_ORDER, key, kid, payload, &r);
+    ck_assert_msg(r.status == 201, "newOrder: %ld %s", r.status, r.body);
+    loc = header(&r, "Location");
+    ck_assert_ptr_nonnull(loc);
+    ck_assert_ptr_nonnull(strstr(loc, ACME_PATH_ORDER));
+    *order = body_json(&r);
+    ck_assert_str_eq(jstr(*order, "status"), "pending");
+    resp_free(&r);
+    return loc;
+}
+
+/* POST-as-GET url; the JSON body (caller frees) after asserting 200. */
+static cJSON *fetch(EVP_PKEY *key, const char *kid, const char *url)
+{
+    struct resp r;
+    cJSON *j;
+
+    post_url(url, key, kid, NULL, &r);
+    ck_assert_msg(r.status == 200, "%s: %ld %s", url, r.status, r.body);
+    j = body_json(&r);
+    resp_free(&r);
+    return j;
+}
+
+/* Polls url until its status is want (or a final status other than want: fails). */
+static cJSON *poll_status(EVP_PKEY *key, const char *kid, const char *url, const char *want)
+{
+    for (int i = 0; i < POLL_TRIES; i++) {
+        cJSON *j = fetch(key, kid, url);
+        const char *st = jstr(j, "status");
+        if (strcmp(st, want) == 0)
+            return j;
+        ck_assert_msg(strcmp(st, "pending") == 0 || strcmp(st, "processing") == 0 ||
+                          strcmp(st, "ready") == 0,
+                      "%s is %s, want %s: %s", url, st, want, cJSON_PrintUnformatted(j));
+        cJSON_Delete(j);
+        pause_a_little();
+    }
+    ck_abort_msg("%s never became %s", url, want);
+    return NULL;
+}
+
+static char *keyauth_of(EVP_PKEY *key, const char *token)
+{
+    char *thumb = NULL, *ka;
+    size_t n;
+
+    ck_assert_int_eq(jwk_thumbprint(key, &thumb), MC_OK);
+    n = strlen(token) + strlen(thumb) + 2;
+    ka = malloc(n);
+    ck_assert_ptr_nonnull(ka);
+    snprintf(ka, n, "%s.%s", token, thumb);
+    free(thumb);
+    return ka;
+}
+
+static void set_txt(const char *name, const char *keyauth)
+{
+    unsigned char d[SHA256_DIGEST_LENGTH];
+    char *v = NULL, host[300];
+
+    SHA256((const unsigned char *)keyauth, strlen(keyauth), d);
+    ck_assert_int_eq(b64url_encode(d, sizeof(d), &v), MC_OK);
+    snprintf(host, sizeof(host), "_acme-challenge.%s", name);
+    ck_assert_int_eq(zone_add_txt(dnsmock_zones(mockca_dnsmock(g_m)), host, v, strlen(v)), MC_OK);
+    free(v);
+}
+
+/* Finds the challenge of type in authorization a. */
+static const cJSON *challenge_of(const cJSON *a, const char *type)
+{
+    const cJSON *c;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(a, "challenges"))
+    {
+        if (strcmp(jstr(c, "type"), type) == 0)
+            return c;
+    }
+    ck_abort_msg("no %s challenge", type);
+    return NULL;
+}
+
+/* Provisions and answers the type challenge of every authorization of order; with
+ * bad_keyauth the responder serves a wrong key authorization. Does not wait. */
+static void answer_all(EVP_PKEY *key, const char *kid, const cJSON *order, const char *type,
+                       bool bad_keyauth)
+{
+    const cJSON *au;
+
+    cJSON_ArrayForEach(au, cJSON_GetObjectItemCaseSensitive(order, "authorizations"))
+    {
+        cJSON *a = fetch(key, kid, au->valuestring);
+        const cJSON *c = challenge_of(a, type);
+        const cJSON *ident = cJSON_GetObjectItemCaseSensitive(a, "identifier");
+        char *ka = keyauth_of(key, jstr(c, "token"));
+        struct resp r;
+        char *up;
+
+        if (bad_keyauth)
+            ka[0] = ka[0] == 'A' ? 'B' : 'A';
+        if (strcmp(type, "http-01") == 0)
+            provision_http(jstr(c, "token"), ka);
+        else
+            set_txt(jstr(ident, "value"), ka);
+        post_url(jstr(c, "url"), key, kid, "{}", &r);
+        ck_assert_msg(r.status == 200, "challenge: %ld %s", r.status, r.body);
+        up = header(&r, "Link");
+        ck_assert_int_eq(header_count(&r, "Link", "rel=\"up\""), 1);
+        ck_assert_int_eq(header_count(&r, "Link", au->valuestring), 1);
+        free(up);
+        resp_free(&r);
+        free(ka);
+        cJSON_Delete(a);
+    }
+}
+
+/* A base64url DER CSR for names, signed by key, with cn (may be NULL). New string. */
+static char *csr_b64(EVP_PKEY *key, const char *cn, const char *const *names, size_t n)
+{
+    struct ident_list l = {0};
+    X509_REQ *req = NULL;
+    uint8_t *der = NULL;
+    size_t dn = 0;
+    char *b = NULL;
+
+    for (size_t i = 0; i < n; i++)
+        ck_assert_int_eq(ident_list_add(&l, IDENT_DNS, names[i]), MC_OK);
+    ck_assert_int_eq(csr_build(key, cn, &l, false, &req), MC_OK);
+    ck_assert_int_eq(csr_to_der(req, &der, &dn), MC_OK);
+    ck_assert_int_eq(b64url_encode(der, dn, &b), MC_OK);
+    free(der);
+    X509_REQ_free(req);
+    ident_list_free(&l);
+    return b;
+}
+
+static void finalize(EVP_PKEY *key, const char *kid, const cJSON *order, const char *csr,
+                     struct resp *r)
+{
+    cJSON *p = cJSON_CreateObject();
+    char *s;
+
+    cJSON_AddStringToObject(p, "csr", csr);
+    s = cJSON_PrintUnformatted(p);
+    post_url(jstr(order, "finalize"), key, kid, s, r);
+    free(s);
+    cJSON_Delete(p);
+}
+
+/* Verifies the PEM chain under chain index root's root and that the leaf's SANs are
+ * names. */
+static void verify_chain(const char *pem, size_t root, const char *const *names, size_t n)
+{
+    STACK_OF(X509) *certs = NULL;
+    X509_STORE *st = X509_STORE_new();
+    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+    X509 *rootc = NULL;
+    char *root_pem = NULL;
+    struct ident_list want = {0}, got = {0};
+
+    ck_assert_int_eq(pem_read_certs(pem, strlen(pem), &certs), MC_OK);
+    ck_assert_int_ge(sk_X509_num(certs), 2); /* leaf and at least one intermediate */
+    ck_assert_int_eq(mockca_root_pem(g_m, root, &root_pem), MC_OK);
+    ck_assert_int_eq(pem_read_cert(root_pem, strlen(root_pem), &rootc), MC_OK);
+    ck_assert_int_eq(X509_STORE_add_cert(st, rootc), 1);
+    ck_assert_int_eq(X509_STORE_CTX_init(ctx, st, sk_X509_value(certs, 0), certs), 1);
+    ck_assert_msg(X509_verify_cert(ctx) == 1, "verify: %s",
+                  X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
+    for (size_t i = 0; i < n; i++)
+        ck_assert_int_eq(ident_list_add(&want, IDENT_DNS, names[i]), MC_OK);
+    ck_assert_int_eq(x509_sans(sk_X509_value(certs, 0), &got), MC_OK);
+    ck_assert(ident_list_same_set(&want, &got));
+    ident_list_free(&want);
+    ident_list_free(&got);
+    X509_free(rootc);
+    free(root_pem);
+    X509_STORE_CTX_free(ctx);
+    X509_STORE_free(st);
+    sk_X509_pop_free(certs, X509_free);
+}
+
+/* The whole flow for names with challenge type; returns the valid order (caller frees). */
+static cJSON *issue(EVP_PKEY *key, const char *kid, const char *const *names, size_t n,
+                    const char *type)
+{
+    cJSON *p = cJSON_CreateObject(), *ids = cJSON_AddArrayToObject(p, "identifiers"), *order,
+          *ready, *valid;
+    char *payload, *loc, *csr;
+    EVP_PKEY *ck = newkey();
+    struct resp r;
+
+    for (size_t i = 0; i < n; i++) {
+        cJSON *id = cJSON_CreateObject();
+        cJSON_AddStringToObject(id, "type", "dns");
+        cJSON_AddStringToObject(id, "value", names[i]);
+        cJSON_AddItemToArray(ids, id);
+    }
+    payload = cJSON_PrintUnformatted(p);
+    loc = new_order(key, kid, payload, &order);
+    answer_all(key, kid, order, type, false);
+    ready = poll_status(key, kid, loc, "ready");
+    csr = csr_b64(ck, names[0], names, n);
+    finalize(key, kid, ready, csr, &r);
+    ck_assert_msg(r.status == 200, "finalize: %ld %s", r.status, r.body);
+    resp_free(&r);
+    valid = poll_status(key, kid, loc, "valid");
+    free(csr);
+    cJSON_Delete(ready);
+    cJSON_Delete(order);
+    free(loc);
+    free(payload);
+    cJSON_Delete(p);
+    EVP_PKEY_free(ck);
+    return valid;
+}
+
+/* ---- tests ------------------------------------------------------------------------------ */
+
+START_TEST(test_http01_issuance)
+{
+    static const char *const names[] = {"a.example.com", "b.example.com"};
+    EVP_PKEY *k = newkey();
+    char *kid = account(k);
+    cJSON *o = issue(k, kid, names, 2, "http-01");
+    struct resp r;
+    char *ct;
+
+    post_url(jstr(o, "certificate"), k, kid, NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ct = header(&r, "Content-Type");
+    ck_assert_str_eq(ct, "application/pem-certificate-chain");
+    verify_chain(r.body, 0, names, 2);
+    /* One chain only: no alternates. */
+    ck_assert_int_eq(header_count(&r, "Link", "rel=\"alternate\""), 0);
+    free(ct);
+    resp_free(&r);
+    cJSON_Delete(o);
+    free(kid);
+    EVP_PKEY_free(k);
+}
+END_TEST
+
+START_TEST(test_dns01_wildcard_issuance)
+{
+    static const char *const names[] = {"example.org", "*.example.org"};
+    EVP_PKEY *k = newkey();
+    char *kid = account(k);
+    cJSON *o = issue(k, kid, names, 2, "dns-01");
+    struct resp r;
+
+    post_url(jstr(o, "certificate"), k, kid, NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    verify_chain(r.body, 0, names, 2);
+    resp_free(&r);
+    cJSON_Delete(o);
+    free(kid);
+    EVP_PKEY_free(k);
+}
+END_TEST
+
+START_TEST(test_alternate_chain)
+{
+    static const char *const names[] = {"alt.example.com"};
+    EVP_PKEY *k = newkey();
+    char *kid = account(k);
+    cJSON *o = issue(k, kid, names, 1, "http-01");
+    struct resp r;
+    char alt[512];
+
+    post_url(jstr(o, "certificate"), k, kid, NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    verify_chain(r.body, 0, names, 1);
+    snprintf(alt, sizeof(alt), "%s/alternate/1", jstr(o, "certificate"));
+    ck_assert_int_eq(header_count(&r, "Link", "rel=\"alternate\""), 1);
+    ck_assert_int_eq(header_count(&r, "Link", alt), 1);
+    resp_free(&r);
+    post_url(alt, k, kid, NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    verify_chain(r.body, 1, names, 1);
+    resp_free(&r);
+    /* Chain 2 does not exist. */
+    snprintf(alt, sizeof(alt), "%s/alternate/2", jstr(o, "certificate"));
+    post_url(alt, k, kid, NULL, &r);
+    assert_problem(&r, 404, "malformed");
+    resp_free(&r);
+    cJSON_Delete(o);
+    free(kid);
+    EVP_PKEY_free(k);
+}
+END_TEST
+
+START_TEST(test_wrong_keyauth)
+{
+    EVP_PKEY *k = newkey();
+    char *kid = account(k), *loc;
+    cJSON *o, *a, *inv;
+    const cJSON *c, *err;
+
+    loc = new_order(k, kid, "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"bad.example.com\"}]}",
+                    &o);
+    answer_all(k, kid, o, "http-01", true);
+    inv = poll_status(k, kid, loc, "invalid");
+    err = cJSON_GetObjectItemCaseSensitive(inv, "error");
+    ck_assert_msg(err != NULL, "no error: %s", cJSON_PrintUnformatted(inv));
+    /* Pebble and Boulder report a wrong key authorization as unauthorized. */
+    ck_assert_str_eq(jstr(err, "type"), URN "unauthorized");
+    a = fetch(
+        k, kid,
+        cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(o, "authorizations"), 0)->valuestring);
+    ck_assert_str_eq(jstr(a, "status"), "invalid");
+    c = challenge_of(a, "http-01");
+    ck_assert_str_eq(jstr(c, "status"), "invalid");
+    ck_assert_str_eq(jstr(cJSON_GetObjectItemCaseSensitive(c, "error"), "type"),
+                     URN "unauthorized");
+    cJSON_Delete(a);
+    cJSON_Delete(inv);
+    cJSON_Delete(o);
+    free(loc);
+    free(kid);
+    EVP_PKEY_free(k);
+}
+END_TEST
+
+START_TEST(test_finalize_refusals)
+{
+    static const char *const names[] = {"f.example.com", "g.example.com"};
+    static const char *const missing[] = {"f.example.com"};
+    static const char *const extra[] = {"f.example.com", "g.example.com", "h.example.com"};
+    EVP_PKEY *k = newkey(), *ck = newkey();
+    char *kid = account(k), *loc, *csr;
+    cJSON *o, *ready;
+    struct resp r;
+
+    loc = new_order(k, kid,
+                    "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"f.example.com\"},"
+                    "{\"type\":\"dns\",\"value\":\"g.example.com\"}]}",
+                    &o);
+    /* Section 7.4: not ready yet. */
+    csr = csr_b64(ck, NULL, names, 2);
+    finalize(k, kid, o, csr, &r);
+    assert_problem(&r, 403, "orderNotReady");
+    resp_free(&r);
+    free(csr);
+    answer_all(k, kid, o, "http-01", false);
+    ready = poll_status(k, kid, loc, "ready");
+    csr = csr_b64(ck, NULL, missing, 1);
+    finalize(k, kid, ready, csr, &r);
+    assert_problem(&r, 400, "badCSR");
+    resp_free(&r);
+    free(csr);
+    csr = csr_b64(ck, NULL, extra, 3);
+    finalize(k, kid, ready, csr, &r);
+    assert_problem(&r, 400, "badCSR");
+    resp_free(&r);
+    free(csr);
+    csr = csr_b64(k, NULL, names, 2); /* the account key */
+    finalize(k, kid, ready, csr, &r);
+    assert_problem(&r, 400, "badCSR");
+    resp_free(&r);
+    free(csr);
+    csr = csr_b64(ck, "other.example.com", names, 2); /* a CN that is no identifier */
+    finalize(k, kid, ready, csr, &r);
+    assert_problem(&r, 400, "badCSR");
+    resp_free(&r);
+    free(csr);
+    finalize(k, kid, ready, "not-a-csr", &r);
+    assert_problem(&r, 400, "badCSR");
+    resp_free(&r);
+    /* After every refusal the order is still ready, and a good CSR issues. */
+    csr = csr_b64(ck, NULL, names, 2);
+    finalize(k, kid, ready, csr, &r);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    resp_free(&r);
+    free(csr);
+    cJSON_Delete(poll_status(k, kid, loc, "valid"));
+    cJSON_Delete(ready);
+    cJSON_Delete(o);
+    free(loc);
+    free(kid);
+    EVP_PKEY_free(ck);
+    EVP_PKEY_free(k);
+}
+END_TEST
+
+START_TEST(test_new_order_refusals)
+{
+    EVP_PKEY *k = newkey();
+    char *kid = account(k);
+    struct resp r;
+    static const struct {
+        const char *payload;
+        long status;
+        const char *type;
+    } cases[] = {
+        {"{\"identifiers\":[{\"type\":\"dns\",\"value\":\"p.example.com\"}],\"profile\":\"nope\"}",
+         400, "invalidProfile"},
+        {"{\"identifiers\":[{\"type\":\"dns\",\"value\":\"blocked.example\"}]}", 400,
+         "rejectedIdentifier"},
+        {"{\"identifiers\":[{\"type\":\"dns\",\"value\":\"www.blocked.example\"}]}", 400,
+         "rejectedIdentifier"},
+        {"{\"identifiers\":[]}", 400, "malformed"},
+        {"{}", 400, "malformed"},
+        {"{\"identifiers\":[{\"type\":\"email\",\"value\":\"a@example.com\"}]}", 400,
+         "unsupportedIdentifier"},
+        {"{\"identifiers\":[{\"type\":\"dns\",\"value\":\"a.*.example.com\"}]}", 400, "malformed"},
+        {"{\"identifiers\":[{\"type\":\"dns\",\"value\":\"x.example.com\"}],"
+         "\"notBefore\":\"yesterday\"}",
+         400, "malformed"},
+        {"{\"identifiers\":[{\"type\":\"dns\",\"value\":\"x.example.com\"}],"
+         "\"notBefore\":\"2030-01-02T00:00:00Z\",\"notAfter\":\"2030-01-01T00:00:00Z\"}",
+         400, "malformed"},
+        {"{\"identifiers\":[{\"type\":\"dns\",\"value\":\"x.example.com\"}],"
+         "\"replaces\":\"not an ari id\"}",
+         400, "malformed"},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        post(ACME_PATH_NEW_ORDER, k, kid, cases[i].payload, &r);
+        assert_problem(&r, cases[i].status, cases[i].type);
+        resp_free(&r);
+    }
+    free(kid);
+    EVP_PKEY_free(k);
+}
+END_TEST
+
+START_TEST(test_new_order_fields)
+{
+    EVP_PKEY *k = newkey();
+    char *kid = account(k), *loc;
+    cJSON *o;
+
+    loc = new_order(k, kid,
+                    "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"N.Example.com\"},"
+                    "{\"type\":\"ip\",\"value\":\"127.0.0.1\"}],"
+                    "\"notBefore\":\"2030-01-01T00:00:00Z\","
+                    "\"notAfter\":\"2030-01-02T00:00:00+01:00\"}",
+                    &o);
+    ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(o, "authorizations")), 2);
+    ck_assert_ptr_nonnull(strstr(jstr(o, "notBefore"), "2030-01-01T00:00:00"));
+    ck_assert_ptr_nonnull(strstr(jstr(o, "notAfter"), "2030-01-01T23:00:00"));
+    ck_assert_str_eq(jstr(o, "profile"), "default");
+    cJSON_Delete(o);
+    free(loc);
+    free(kid);
+    EVP_PKEY_free(k);
+}
+END_TEST
+
+START_TEST(test_other_account)
+{
+    static const char *const names[] = {"mine.example.com"};
+    EVP_PKEY *k = newkey(), *k2 = newkey();
+    char *kid = account(k), *kid2 = account(k2), *loc, *csr;
+    cJSON *o, *valid;
+    const char *authz;
+    struct resp r;
+
+    loc = new_order(k, kid, "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"mine.example.com\"}]}",
+                    &o);
+    authz =
+        cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(o, "authorizations"), 0)->valuestring;
+    post_url(loc, k2, kid2, NULL, &r);
+    assert_problem(&r, 403, "unauthorized");
+    resp_free(&r);
+    post_url(authz, k2, kid2, NULL, &r);
+    assert_problem(&r, 403, "unauthorized");
+    resp_free(&r);
+    csr = csr_b64(k2, NULL, names, 1);
+    finalize(k2, kid2, o, csr, &r);
+    assert_problem(&r, 403, "unauthorized");
+    resp_free(&r);
+    free(csr);
+    cJSON_Delete(o);
+    free(loc);
+    /* Another account's certificate. */
+    valid = issue(k, kid, names, 1, "http-01");
+    post_url(jstr(valid, "certificate"), k2, kid2, NULL, &r);
+    assert_problem(&r, 403, "unauthorized");
+    resp_free(&r);
+    cJSON_Delete(valid);
+    free(kid);
+    free(kid2);
+    EVP_PKEY_free(k);
+    EVP_PKEY_free(k2);
+}
+END_TEST
+
+START_TEST(test_authz_deactivation)
+{
+    EVP_PKEY *k = newkey();
+    char *kid = account(k), *loc;
+    cJSON *o, *a, *inv;
+    const char *authz;
+    struct resp r;
+
+    loc =
+        new_order(k, kid, "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"d.example.com\"}]}", &o);
+    authz =
+        cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(o, "authorizations"), 0)->valuestring;
+    post_url(authz, k, kid, NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_int_eq(header_count(&r, "Retry-After", ""), 1);
+    resp_free(&r);
+    post_url(authz, k, kid, "{\"status\":\"valid\"}", &r);
+    assert_problem(&r, 400, "malformed");
+    resp_free(&r);
+    post_url(authz, k, kid, "{\"status\":\"deactivated\"}", &r);
+    ck_assert_int_eq(r.status, 200);
+    a = body_json(&r);
+    ck_assert_str_eq(jstr(a, "status"), "deactivated");
+    cJSON_Delete(a);
+    resp_free(&r);
+    /* The order follows (store.h): invalid. */
+    inv = fetch(k, kid, loc);
+    ck_assert_str_eq(jstr(inv, "status"), "invalid");
+    cJSON_Delete(inv);
+    cJSON_Delete(o);
+    free(loc);
+    free(kid);
+    EVP_PKEY_free(k);
+}
+END_TEST
+
+START_TEST(test_new_authz)
+{
+    EVP_PKEY *k = newkey();
+    char *kid = account(k), *loc;
+    cJSON *a;
+    struct resp r;
+
+    post(ACME_PATH_NEW_AUTHZ, k, kid,
+         "{\"identifier\":{\"type\":\"dns\",\"value\":\"pre.example.com\"}}", &r);
+    ck_assert_msg(r.status == 201, "%ld %s", r.status, r.body);
+    loc = header(&r, "Location");
+    ck_assert_ptr_nonnull(loc);
+    ck_assert_ptr_nonnull(strstr(loc, ACME_PATH_AUTHZ));
+    a = body_json(&r);
+    ck_assert_str_eq(jstr(a, "status"), "pending");
+    ck_assert_str_eq(jstr(cJSON_GetObjectItemCaseSensitive(a, "identifier"), "value"),
+                     "pre.example.com");
+    resp_free(&r);
+    /* It validates like any other. */
+    {
+        const cJSON *c = challenge_of(a, "http-01");
+        char *ka = keyauth_of(k, jstr(c, "token"));
+        provision_http(jstr(c, "token"), ka);
+        post_url(jstr(c, "url"), k, kid, "{}", &r);
+        ck_assert_int_eq(r.status, 200);
+        resp_free(&r);
+        free(ka);
+        cJSON_Delete(poll_status(k, kid, loc, "valid"));
+    }
+    post(ACME_PATH_NEW_AUTHZ, k, kid,
+         "{\"identifier\":{\"type\":\"dns\",\"value\":\"*.pre.example.com\"}}", &r);
+    assert_problem(&r, 400, "malformed");
+    resp_free(&r);
+    cJSON_Delete(a);
+    free(loc);
+    free(kid);
+    EVP_PKEY_free(k);
+}
+END_TEST
+
+static void renew_nonce(void);
+
+START_TEST(test_cert_retention)
+{
+    static const char *const names[] = {"keep.example.com"};
+    EVP_PKEY *k = newkey();
+    char *kid = account(k);
+    cJSON *o = issue(k, kid, names, 1, "http-01");
+    struct store_counts sc;
+    struct resp r;
+
+    store_counts(g_m->store, &sc);
+    ck_assert_uint_eq(sc.certs, 1);
+    /* Kept as long as a valid order (24 h by default), then dropped by the sweep. */
+    clock_advance(g_m->clock, 23LL * 3600 * 1000);
+    ck_assert_uint_eq(store_sweep(g_m->store), 0);
+    renew_nonce();
+    post_url(jstr(o, "certificate"), k, kid, NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    resp_free(&r);
+    clock_advance(g_m->clock, 2LL * 3600 * 1000);
+    ck_assert_uint_ge(store_sweep(g_m->store), 2); /* the order and the certificate */
+    store_counts(g_m->store, &sc);
+    ck_assert_uint_eq(sc.certs, 0);
+    renew_nonce();
+    post_url(jstr(o, "certificate"), k, kid, NULL, &r);
+    assert_problem(&r, 404, "malformed");
+    resp_free(&r);
+    cJSON_Delete(o);
+    free(kid);
+    EVP_PKEY_free(k);
+}
+END_TEST
+
+/* A fresh nonce (after the clock moved past the old one's lifetime). */
+static void renew_nonce(void)
+{
+    struct resp r;
+    char *u = url_of(ACME_PATH_NONCE);
+
+    http("HEAD", u, NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    resp_free(&r);
+    free(u);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+START_TEST(test_sleepy_stop_is_prompt)
+{
+    EVP_PKEY *k = newkey();
+    char *kid = account(k), *loc;
+    cJSON *o;
+    const cJSON *au;
+    double t0;
+    int processing = 0;
+
+    /* Four challenges each wait a random 0..60 s: some are surely still waiting. */
+    loc = new_order(k, kid,
+                    "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"s1.example.com\"},"
+                    "{\"type\":\"dns\",\"value\":\"s2.example.com\"},"
+                    "{\"type\":\"dns\",\"value\":\"s3.example.com\"},"
+                    "{\"type\":\"dns\",\"value\":\"s4.example.com\"}]}",
+                    &o);
+    answer_all(k, kid, o, "http-01", false);
+    cJSON_ArrayForEach(au, cJSON_GetObjectItemCaseSensitive(o, "authorizations"))
+    {
+        cJSON *a = fetch(k, kid, au->valuestring), *c2;
+        const cJSON *c = challenge_of(a, "http-01");
+        struct resp r;
+
+        /* POSTing {} again answers the challenge as it is. */
+        post_url(jstr(c, "url"), k, kid, "{}", &r);
+        ck_assert_int_eq(r.status, 200);
+        c2 = body_json(&r);
+        if (strcmp(jstr(c2, "status"), "processing") == 0) {
+            processing++;
+            ck_assert_int_eq(header_count(&r, "Retry-After", ""), 1);
+        }
+        cJSON_Delete(c2);
+        resp_free(&r);
+        cJSON_Delete(a);
+    }
+    ck_assert_int_ge(processing, 1);
+    cJSON_Delete(o);
+    free(loc);
+    free(kid);
+    EVP_PKEY_free(k);
+    /* Stop wakes the sleeping workers at once. */
+    t0 = now_s();
+    curl_easy_cleanup(g_curl);
+    g_curl = NULL;
+    mockca_stop(g_m);
+    g_m = NULL;
+    ck_assert_msg(now_s() - t0 < 3.0, "stop took %.1f s", now_s() - t0);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("mockca_order");
+    TCase *tc = tcase_create("flows");
+    TCase *alt = tcase_create("alternate");
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_http01_issuance);
+    tcase_add_test(tc, test_dns01_wildcard_issuance);
+    tcase_add_test(tc, test_wrong_keyauth);
+    tcase_add_test(tc, test_finalize_refusals);
+    tcase_add_test(tc, test_new_order_refusals);
+    tcase_add_test(tc, test_new_order_fields);
+    tcase_add_test(tc, test_other_account);
+    tcase_add_test(tc, test_authz_deactivation);
+    tcase_add_test(tc, test_new_authz);
+    tcase_add_test(tc, test_cert_retention);
+    suite_add_tcase(s, tc);
+    tcase_add_checked_fixture(alt, setup_alt, teardown);
+    tcase_set_timeout(alt, 60);
+    tcase_add_test(alt, test_alternate_chain);
+    suite_add_tcase(s, alt);
+    {
+        TCase *sleepy = tcase_create("sleepy");
+        tcase_add_checked_fixture(sleepy, setup_sleepy, teardown);
+        tcase_set_timeout(sleepy, 30);
+        tcase_add_test(sleepy, test_sleepy_stop_is_prompt);
+        suite_add_tcase(s, sleepy);
+    }
+    return s;
+}
+
+int main(void)
+{
+    Suite *s = suite();
+    SRunner *sr = srunner_create(s);
+    int failed;
+
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    curl_global_cleanup();
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
