@@ -114,6 +114,8 @@ void mockca_config_free(struct mockca_config *cfg)
     free(cfg->tls_key_file);
     free(cfg->dns_server);
     free(cfg->ocsp_url);
+    free(cfg->dns_listen_addr);
+    free(cfg->dns_mgmt_addr);
     eab_keys_clear(cfg);
     list_clear(cfg->caa_identities, &cfg->n_caa_identities);
     list_clear(cfg->domain_blocklist, &cfg->n_domain_blocklist);
@@ -135,6 +137,11 @@ enum mc_err mockca_config_init(struct mockca_config *cfg)
     rc = dup_str("127.0.0.1:14000", &cfg->listen_addr);
     if (rc == MC_OK)
         rc = dup_str("127.0.0.1:15000", &cfg->mgmt_addr);
+    /* The embedded dnsmock: challtestsrv's ports on loopback (DESIGN.md, "Defaults"). */
+    if (rc == MC_OK)
+        rc = dup_str("127.0.0.1:8053", &cfg->dns_listen_addr);
+    if (rc == MC_OK)
+        rc = dup_str("127.0.0.1:8055", &cfg->dns_mgmt_addr);
     if (rc != MC_OK)
         goto out;
     cfg->http_port = 5002;
@@ -192,6 +199,7 @@ static enum mc_err config_copy(const struct mockca_config *src, struct mockca_co
     *dst = *src;
     dst->listen_addr = dst->mgmt_addr = dst->tls_cert_file = dst->tls_key_file = NULL;
     dst->dns_server = dst->ocsp_url = NULL;
+    dst->dns_listen_addr = dst->dns_mgmt_addr = NULL;
     memset(dst->eab_keys, 0, sizeof(dst->eab_keys));
     memset(dst->caa_identities, 0, sizeof(dst->caa_identities));
     memset(dst->domain_blocklist, 0, sizeof(dst->domain_blocklist));
@@ -203,7 +211,9 @@ static enum mc_err config_copy(const struct mockca_config *src, struct mockca_co
         (rc = dup_str(src->tls_cert_file, &dst->tls_cert_file)) != MC_OK ||
         (rc = dup_str(src->tls_key_file, &dst->tls_key_file)) != MC_OK ||
         (rc = dup_str(src->dns_server, &dst->dns_server)) != MC_OK ||
-        (rc = dup_str(src->ocsp_url, &dst->ocsp_url)) != MC_OK)
+        (rc = dup_str(src->ocsp_url, &dst->ocsp_url)) != MC_OK ||
+        (rc = dup_str(src->dns_listen_addr, &dst->dns_listen_addr)) != MC_OK ||
+        (rc = dup_str(src->dns_mgmt_addr, &dst->dns_mgmt_addr)) != MC_OK)
         goto out;
     for (size_t i = 0; i < src->n_eab_keys && i < MOCKCA_MAX_EAB_KEYS; i++) {
         const struct mockca_eab_key *s = &src->eab_keys[i];

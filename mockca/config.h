@@ -68,6 +68,15 @@ struct mockca_config {
     size_t n_domain_blocklist;   /* domainBlocklist */
     struct mockca_profile profiles[MOCKCA_MAX_PROFILES];
     size_t n_profiles;           /* profiles; default one, "default" */
+    /* The embedded dnsmock, started when dns_server is NULL (ours: Pebble has none). Its
+     * DNS listener (UDP and TCP) and its challtestsrv-compatible management API (plain
+     * HTTP). mockca_config_init gives the binary's defaults, "127.0.0.1:8053" and
+     * "127.0.0.1:8055" (DESIGN.md), so an in-process user sets "127.0.0.1:0" here as for
+     * listen_addr; NULL means "127.0.0.1:0" too; "" for dns_mgmt_addr: no management API. */
+    char *dns_listen_addr;
+    char *dns_mgmt_addr;
+    uint64_t fault_seed;         /* the run's seed (faults, Pebble's random knobs); 0: from
+                                    the OS. The embedded dnsmock gets the same seed. */
 };
 
 /* Pebble's defaults, as listed above. */

@@ -2,7 +2,6 @@
  * binds the listeners, and tears them down in reverse. */
 #include "mockca/mockca.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,47 +14,12 @@
 #include "mockca/acme/wfe.h"
 #include "mockca/ca.h"
 #include "mockca/internal.h"
+#include "mockca/mgmt.h"
 #include "mockca/ratelimit.h"
 #include "mockca/store.h"
 #include "mockca/vaq.h"
 
 #define MOCKCA_HOST_MAX 64
-#define MOCKCA_MGMT_THREADS 2
-
-/* ---- the management listener (Pebble's management API; the rest comes later) ------- */
-
-/* GET /roots/{N}: the issuing root of chain N, PEM, as Pebble serves it. */
-static void mockca_mgmt_root(void *ctx, const struct http_request *req, struct http_response *resp)
-{
-    struct mockca *m = ctx;
-    const char *s = req->nparams > 0 ? req->params[0] : "";
-    char *end = NULL, *pem = NULL;
-    long idx;
-
-    errno = 0;
-    idx = strtol(s, &end, 10);
-    if (s[0] < '0' || s[0] > '9' || errno != 0 || end == NULL || *end != '\0' || idx < 0 ||
-        idx >= CA_MAX_CHAINS) {
-        if (http_response_error(resp, 400, "the root index must be a small number") != MC_OK)
-            resp->status = 400;
-        return;
-    }
-    if (ca_root_pem(m->ca, (size_t)idx, &pem) != MC_OK) {
-        if (http_response_error(resp, 404, "no root with that index") != MC_OK)
-            resp->status = 404;
-        return;
-    }
-    if (http_response_body(resp, 200, "application/pem-certificate-chain", pem, strlen(pem)) !=
-        MC_OK) {
-        if (http_response_error(resp, 500, "out of memory") != MC_OK)
-            resp->status = 500;
-    }
-    free(pem);
-}
-
-static const struct http_route mockca_mgmt_routes[] = {
-    {"GET", "/roots/{}", mockca_mgmt_root},
-};
 
 /* ---- addresses ----------------------------------------------------------------------- */
 
@@ -100,8 +64,9 @@ static enum mc_err mockca_tls(struct mockca *m)
     return tlscert_generate(names, sizeof(names) / sizeof(names[0]), &m->tls);
 }
 
-/* The embedded dnsmock: DNS and management on loopback port 0; no http-01, https-01 or
- * tls-alpn-01 responders, since the client under test serves those ports itself. */
+/* The embedded dnsmock: DNS and management where cfg says (NULL: loopback port 0); no
+ * http-01, https-01 or tls-alpn-01 responders, since the client under test serves those
+ * ports itself. It shares the run's clock and seed. */
 static enum mc_err mockca_dns(struct mockca *m)
 {
     struct dnsmock_config dc;
@@ -113,16 +78,20 @@ static enum mc_err mockca_dns(struct mockca *m)
         return w < 0 || (size_t)w >= sizeof(m->dns_addr) ? MC_ERR_INVALID : MC_OK;
     }
     dnsmock_config_init(&dc);
-    dc.dns_addr = "127.0.0.1:0";
-    dc.mgmt_addr = "127.0.0.1:0";
+    dc.dns_addr = m->cfg.dns_listen_addr != NULL ? m->cfg.dns_listen_addr : "127.0.0.1:0";
+    dc.mgmt_addr = m->cfg.dns_mgmt_addr != NULL ? m->cfg.dns_mgmt_addr : "127.0.0.1:0";
+    dc.fault_seed = fault_engine_seed(m->faults);
     dc.http01_addr = "";
     dc.https01_addr = "";
     dc.tlsalpn01_addr = "";
     dc.doh_addr = "";
     dc.clock = m->clock; /* one clock: freezing time freezes the DNS mock's too */
     e = dnsmock_start(&dc, &m->dns);
-    if (e != MC_OK)
+    if (e != MC_OK) {
+        log_msg(LOGL_ERROR, "mockca.dns", "dns=%s management=%s err=%s", dc.dns_addr,
+                dc.mgmt_addr, mc_strerror(e));
         return e;
+    }
     snprintf(m->dns_addr, sizeof(m->dns_addr), "%s", dnsmock_addr(m->dns));
     return MC_OK;
 }
@@ -186,15 +155,7 @@ static enum mc_err mockca_mgmt(struct mockca *m)
     e = mockca_addr(m->cfg.mgmt_addr, bind, sizeof(bind), host, sizeof(host), &port);
     if (e != MC_OK)
         return e;
-    memset(&hc, 0, sizeof(hc));
-    hc.bind_addr = bind;
-    hc.port = port;
-    hc.tls_cert_pem = m->tls.cert_pem;
-    hc.tls_key_pem = m->tls.key_pem;
-    hc.routes = mockca_mgmt_routes;
-    hc.nroutes = sizeof(mockca_mgmt_routes) / sizeof(mockca_mgmt_routes[0]);
-    hc.ctx = m;
-    hc.threads = MOCKCA_MGMT_THREADS;
+    mgmt_server_config(m, bind, port, &hc);
     e = http_server_start(&hc, &m->mgmt);
     if (e != MC_OK)
         return e;
@@ -231,7 +192,7 @@ enum mc_err mockca_start(struct mockca_config *cfg, struct mockca **out)
     if (m->clock == NULL)
         goto fail;
     /* One seed for the run: the fault engine's, printed, so a run replays. */
-    m->faults = fault_engine_new(0, m->clock);
+    m->faults = fault_engine_new(m->cfg.fault_seed, m->clock);
     if (m->faults == NULL)
         goto fail;
     prng_seed(&m->rng, fault_engine_seed(m->faults));
@@ -350,4 +311,9 @@ const char *mockca_dns_addr(const struct mockca *m)
 struct dnsmock *mockca_dnsmock(struct mockca *m)
 {
     return m->dns;
+}
+
+uint64_t mockca_fault_seed(const struct mockca *m)
+{
+    return fault_engine_seed(m->faults);
 }

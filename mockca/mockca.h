@@ -3,17 +3,21 @@
  *   struct mockca_config cfg;
  *   mockca_config_init(&cfg);                     // Pebble's defaults (config.h)
  *   free(cfg.listen_addr); cfg.listen_addr = strdup("127.0.0.1:0");   // port 0: any free
+ *   (the same for mgmt_addr, dns_listen_addr and dns_mgmt_addr, whose defaults are the
+ *   binary's fixed ports)
  *   struct mockca *m;
  *   if (mockca_start(&cfg, &m) != MC_OK) ...      // cfg's members now belong to m
  *   puts(mockca_directory_url(m));                // "https://127.0.0.1:40123/dir"
  *   mockca_stop(m);
  *
  * With cfg.dns_server NULL, mockca starts its own dnsmock in-process (DNS and management
- * on loopback port 0), so a mockca alone is a complete offline CA. */
+ * on cfg.dns_listen_addr and cfg.dns_mgmt_addr; NULL there is loopback port 0), so a mockca
+ * alone is a complete offline CA. */
 #ifndef MOCKCA_H
 #define MOCKCA_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/err.h"
 #include "mockca/config.h"
@@ -43,5 +47,8 @@ const char *mockca_dns_addr(const struct mockca *m);
 /* The embedded dnsmock (to set records in-process), or NULL when an external DNS server
  * was configured. */
 struct dnsmock *mockca_dnsmock(struct mockca *m);
+/* The run's seed (cfg.fault_seed, or the one drawn at start): faults and Pebble's random
+ * knobs replay from it. */
+uint64_t mockca_fault_seed(const struct mockca *m);
 
 #endif

@@ -262,6 +262,10 @@ static void start_with(void (*adjust)(struct mockca_config *))
     cfg.listen_addr = strdup("127.0.0.1:0");
     free(cfg.mgmt_addr);
     cfg.mgmt_addr = strdup("127.0.0.1:0");
+    free(cfg.dns_listen_addr); /* the embedded dnsmock: port 0, never the binary's 8053 */
+    cfg.dns_listen_addr = strdup("127.0.0.1:0");
+    free(cfg.dns_mgmt_addr);
+    cfg.dns_mgmt_addr = strdup("127.0.0.1:0");
     if (adjust != NULL)
         adjust(&cfg);
     ck_assert_int_eq(mockca_start(&cfg, &g_m), MC_OK);
@@ -443,6 +447,10 @@ START_TEST(test_start_port_taken)
     cfg.listen_addr = strdup(addr);
     free(cfg.mgmt_addr);
     cfg.mgmt_addr = strdup("");
+    free(cfg.dns_listen_addr); /* the embedded dnsmock: port 0, never the binary's 8053 */
+    cfg.dns_listen_addr = strdup("127.0.0.1:0");
+    free(cfg.dns_mgmt_addr);
+    cfg.dns_mgmt_addr = strdup("127.0.0.1:0");
     ck_assert_int_eq(mockca_start(&cfg, &m2), MC_ERR_IO);
     ck_assert_ptr_null(m2);
     ck_assert_ptr_null(cfg.listen_addr);

@@ -306,6 +306,10 @@ static void start_with(void (*adjust)(struct mockca_config *))
     cfg.listen_addr = strdup("127.0.0.1:0");
     free(cfg.mgmt_addr);
     cfg.mgmt_addr = strdup("");
+    free(cfg.dns_listen_addr); /* the embedded dnsmock: port 0, never the binary's 8053 */
+    cfg.dns_listen_addr = strdup("127.0.0.1:0");
+    free(cfg.dns_mgmt_addr);
+    cfg.dns_mgmt_addr = strdup("127.0.0.1:0");
     cfg.http_port = http_server_port(g_resp_srv);
     cfg.va_nosleep = true;
     cfg.authz_reuse_pct = 0;

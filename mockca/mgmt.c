@@ -1,0 +1,377 @@
+/* mgmt.c: mockca's management API (mgmt.h has every path and answer). Pebble's endpoints
+ * answer as Pebble's do, down to the status codes its users' scripts test for; ours are
+ * listed after them in the route table. */
+#include "mockca/mgmt.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "common/clock.h"
+#include "common/json.h"
+#include "common/log.h"
+#include "mockca/ca.h"
+#include "mockca/internal.h"
+#include "mockca/store.h"
+
+#define MGMT_THREADS 2
+#define MGMT_MAX_BODY 4096 /* the largest body any route takes is a small JSON object */
+#define MGMT_MAX_INDEX_DIGITS 3
+#define MGMT_CLOCK_JSON_DEPTH 2
+
+/* ---- helpers ------------------------------------------------------------------------- */
+
+static void mgmt_error(struct http_response *resp, int status, const char *message)
+{
+    if (http_response_error(resp, status, message) != MC_OK)
+        resp->status = status;
+}
+
+/* A chain index as Pebble's strconv.Atoi reads it, limited to chains that exist: false
+ * for anything else, which Pebble answers 404 (not 400) and so do we. */
+static bool mgmt_index(const struct mockca *m, const struct http_request *req, size_t *out)
+{
+    const char *s = req->nparams > 0 ? req->params[0] : "";
+    size_t n = strlen(s), v = 0;
+
+    if (n == 0 || n > MGMT_MAX_INDEX_DIGITS)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (size_t)(s[i] - '0');
+    }
+    if (v >= ca_chain_count(m->ca))
+        return false;
+    *out = v;
+    return true;
+}
+
+/* Link rel="alternate" to what of every other chain, as Pebble adds. */
+static enum mc_err mgmt_alternates(const struct mockca *m, struct http_response *resp,
+                                   const char *what, size_t self)
+{
+    char link[256];
+    size_t n = ca_chain_count(m->ca);
+
+    for (size_t i = 0; i < n; i++) {
+        if (i == self)
+            continue;
+        snprintf(link, sizeof(link), "<%s/%s/%zu>;rel=\"alternate\"", m->mgmt_url, what, i);
+        enum mc_err e = http_response_header(resp, "Link", link);
+        if (e != MC_OK)
+            return e;
+    }
+    return MC_OK;
+}
+
+enum mgmt_pem_kind { MGMT_ROOT, MGMT_INTERMEDIATE, MGMT_ROOT_KEY, MGMT_INTERMEDIATE_KEY };
+
+static void mgmt_pem(struct mockca *m, const struct http_request *req, struct http_response *resp,
+                     enum mgmt_pem_kind kind)
+{
+    static const char *const what[] = {"roots", "intermediates", "root-keys", "intermediate-keys"};
+    char *pem = NULL;
+    size_t idx = 0;
+    enum mc_err e;
+    bool key = kind == MGMT_ROOT_KEY || kind == MGMT_INTERMEDIATE_KEY;
+
+    if (!mgmt_index(m, req, &idx)) {
+        mgmt_error(resp, 404, "no chain with that index");
+        return;
+    }
+    switch (kind) {
+    case MGMT_ROOT:
+        e = ca_root_pem(m->ca, idx, &pem);
+        break;
+    case MGMT_INTERMEDIATE:
+        e = ca_intermediate_pem(m->ca, idx, 0, &pem);
+        break;
+    case MGMT_ROOT_KEY:
+        e = ca_root_key_pem(m->ca, idx, &pem);
+        break;
+    default:
+        e = ca_intermediate_key_pem(m->ca, idx, 0, &pem);
+        break;
+    }
+    if (e == MC_ERR_NOT_FOUND) {
+        mgmt_error(resp, 404, "no chain with that index");
+        goto out;
+    }
+    if (e == MC_OK)
+        e = mgmt_alternates(m, resp, what[kind], idx);
+    if (e == MC_OK)
+        e = http_response_body(resp, 200,
+                               key ? "application/x-pem-file; charset=utf-8"
+                                   : "application/pem-certificate-chain; charset=utf-8",
+                               pem, strlen(pem));
+    if (e != MC_OK) {
+        http_response_reset(resp);
+        mgmt_error(resp, 500, mc_strerror(e));
+    }
+out:
+    free(pem);
+}
+
+static void mgmt_root(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+    mgmt_pem(ctx, req, resp, MGMT_ROOT);
+}
+
+static void mgmt_intermediate(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+    mgmt_pem(ctx, req, resp, MGMT_INTERMEDIATE);
+}
+
+static void mgmt_root_key(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+    mgmt_pem(ctx, req, resp, MGMT_ROOT_KEY);
+}
+
+static void mgmt_intermediate_key(void *ctx, const struct http_request *req,
+                                  struct http_response *resp)
+{
+    mgmt_pem(ctx, req, resp, MGMT_INTERMEDIATE_KEY);
+}
+
+/* ---- /cert-status-by-serial/HEX ------------------------------------------------------ */
+
+/* s as Go's big.Int.Text(16) writes the number it reads: lowercase, no leading zeros, so
+ * `openssl x509 -serial` output (uppercase, maybe zero-padded) finds the certificate.
+ * false when s is empty, not hex or too long to be a serial of ours. */
+static bool mgmt_serial(const char *s, char *out, size_t outn)
+{
+    size_t n = strlen(s), j = 0;
+
+    if (n == 0 || n > STORE_SERIAL_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c >= 'A' && c <= 'F')
+            c = (char)(c - 'A' + 'a');
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            return false;
+        if (j == 0 && c == '0' && i + 1 < n)
+            continue;
+        if (j + 1 >= outn)
+            return false;
+        out[j++] = c;
+    }
+    out[j] = '\0';
+    return true;
+}
+
+/* Go's time.Time.String() of a UTC instant with whole seconds, the form Pebble writes
+ * RevokedAt in ("2019-07-12 22:13:20 +0000 UTC"). */
+static void mgmt_go_time(int64_t unix_s, char *buf, size_t n)
+{
+    time_t t = (time_t)unix_s;
+    struct tm tm;
+
+    if (gmtime_r(&t, &tm) == NULL || strftime(buf, n, "%Y-%m-%d %H:%M:%S +0000 UTC", &tm) == 0)
+        snprintf(buf, n, "%s", "");
+}
+
+static void mgmt_cert_status(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+    struct mockca *m = ctx;
+    char serial[STORE_SERIAL_MAX + 1], when[64];
+    struct cert_snap snap;
+    enum ca_status st = CA_STATUS_UNKNOWN;
+    int reason = 0;
+    int64_t revoked_at = 0;
+    cJSON *j = NULL;
+    enum mc_err e;
+
+    memset(&snap, 0, sizeof(snap));
+    if (!mgmt_serial(req->nparams > 0 ? req->params[0] : "", serial, sizeof(serial))) {
+        mgmt_error(resp, 400, "the serial must be hexadecimal");
+        return;
+    }
+    e = ca_status(m->ca, serial, &st, &reason, &revoked_at);
+    if (e == MC_ERR_INVALID) {
+        mgmt_error(resp, 400, "the serial must be hexadecimal");
+        return;
+    }
+    if (e != MC_OK || st == CA_STATUS_UNKNOWN) {
+        mgmt_error(resp, 404, "no certificate with that serial");
+        return;
+    }
+    /* The store drops a leaf after its retention time while the CA keeps the status until
+     * the certificate expires: answer the status with an empty PEM rather than a 404. */
+    if (store_cert_get(m->store, serial, &snap) != MC_OK)
+        memset(&snap, 0, sizeof(snap));
+    j = cJSON_CreateObject();
+    if (j == NULL ||
+        cJSON_AddStringToObject(j, "Status", st == CA_STATUS_REVOKED ? "Revoked" : "Valid") ==
+            NULL ||
+        cJSON_AddStringToObject(j, "Serial", serial) == NULL ||
+        cJSON_AddStringToObject(j, "Certificate", snap.leaf_pem != NULL ? snap.leaf_pem : "") ==
+            NULL) {
+        mgmt_error(resp, 500, "out of memory");
+        goto out;
+    }
+    if (st == CA_STATUS_REVOKED) {
+        mgmt_go_time(revoked_at, when, sizeof(when));
+        if (cJSON_AddNumberToObject(j, "Reason", reason) == NULL ||
+            cJSON_AddStringToObject(j, "RevokedAt", when) == NULL) {
+            mgmt_error(resp, 500, "out of memory");
+            goto out;
+        }
+    }
+    if (http_response_json(resp, 200, j) != MC_OK)
+        mgmt_error(resp, 500, "out of memory");
+out:
+    cJSON_Delete(j);
+    cert_snap_clear(&snap);
+}
+
+/* ---- /clock (ours) ---------------------------------------------------------------------- */
+
+static void mgmt_clock_answer(struct mockca *m, struct http_response *resp)
+{
+    int64_t now = clock_now_ms(m->clock);
+    char buf[40];
+    cJSON *j = cJSON_CreateObject();
+
+    if (j == NULL || cJSON_AddNumberToObject(j, "now_ms", (double)now) == NULL ||
+        cJSON_AddStringToObject(j, "now", clock_format_rfc3339(now, buf, sizeof(buf))) == NULL ||
+        cJSON_AddBoolToObject(j, "frozen", clock_is_frozen(m->clock)) == NULL ||
+        http_response_json(resp, 200, j) != MC_OK) {
+        http_response_reset(resp);
+        mgmt_error(resp, 500, "out of memory");
+    }
+    cJSON_Delete(j);
+}
+
+static void mgmt_clock_get(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+    (void)req;
+    mgmt_clock_answer(ctx, resp);
+}
+
+/* A boolean member that must be true when present ("freeze": true); false is refused
+ * rather than read as "do not", so {"freeze": false} is not mistaken for a resume. */
+static enum mc_err mgmt_true(const cJSON *j, const char *key, bool *out)
+{
+    bool v = false;
+    enum mc_err e = json_get_bool(j, key, &v);
+
+    *out = false;
+    if (e == MC_ERR_NOT_FOUND)
+        return MC_OK;
+    if (e != MC_OK || !v)
+        return MC_ERR_INVALID;
+    *out = true;
+    return MC_OK;
+}
+
+static void mgmt_clock_post(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+    static const char *const known[] = {"set_ms", "advance_ms", "freeze", "resume", "reset"};
+    /* A century either way is far more than any test needs and keeps sums in range. */
+    const int64_t max_ms = (int64_t)100 * 366 * 86400 * 1000;
+    struct mockca *m = ctx;
+    cJSON *j = NULL;
+    const cJSON *it;
+    int64_t set_ms = 0, advance_ms = 0;
+    bool has_set, has_advance, freeze, resume, reset;
+    enum mc_err e;
+
+    if (json_parse((const char *)req->body, req->body_len, MGMT_MAX_BODY, MGMT_CLOCK_JSON_DEPTH,
+                   &j) != MC_OK ||
+        !cJSON_IsObject(j) || cJSON_GetArraySize(j) == 0) {
+        mgmt_error(resp, 400,
+                   "want a JSON object with set_ms, advance_ms, freeze, resume or reset");
+        goto out;
+    }
+    cJSON_ArrayForEach(it, j)
+    {
+        bool ok = false;
+        for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+            if (strcmp(it->string, known[i]) == 0)
+                ok = true;
+        if (!ok) {
+            mgmt_error(resp, 400, "unknown member (set_ms, advance_ms, freeze, resume, reset)");
+            goto out;
+        }
+    }
+    e = json_get_int(j, "set_ms", 0, max_ms, &set_ms);
+    has_set = e == MC_OK;
+    if (e != MC_OK && e != MC_ERR_NOT_FOUND) {
+        mgmt_error(resp, 400, "set_ms: want milliseconds since the epoch");
+        goto out;
+    }
+    e = json_get_int(j, "advance_ms", -max_ms, max_ms, &advance_ms);
+    has_advance = e == MC_OK;
+    if (e != MC_OK && e != MC_ERR_NOT_FOUND) {
+        mgmt_error(resp, 400, "advance_ms: want a whole number of milliseconds");
+        goto out;
+    }
+    if (mgmt_true(j, "freeze", &freeze) != MC_OK || mgmt_true(j, "resume", &resume) != MC_OK ||
+        mgmt_true(j, "reset", &reset) != MC_OK || (freeze && resume)) {
+        mgmt_error(resp, 400, "freeze, resume and reset take true; not freeze with resume");
+        goto out;
+    }
+    if (has_set)
+        clock_set(m->clock, set_ms);
+    if (has_advance)
+        clock_advance(m->clock, advance_ms);
+    if (freeze)
+        clock_freeze(m->clock);
+    if (resume)
+        clock_resume(m->clock);
+    if (reset)
+        clock_reset(m->clock);
+    log_msg(LOGL_INFO, "mgmt.clock", "now_ms=%lld frozen=%d", (long long)clock_now_ms(m->clock),
+            clock_is_frozen(m->clock) ? 1 : 0);
+    mgmt_clock_answer(m, resp);
+out:
+    cJSON_Delete(j);
+}
+
+/* The listener is bound before mgmt_url is written and the start finishes; a request in
+ * that window gets 503 instead of reading half-built state. */
+static void mgmt_before(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+    const struct mockca *m = ctx;
+
+    (void)req;
+    if (!atomic_load(&m->ready))
+        mgmt_error(resp, 503, "starting");
+}
+
+/* ---- the route table ------------------------------------------------------------------- */
+
+static const struct http_route mgmt_routes[] = {
+    /* Pebble's management API. */
+    {"GET", "/roots/{}", mgmt_root},
+    {"GET", "/intermediates/{}", mgmt_intermediate},
+    {"GET", "/root-keys/{}", mgmt_root_key},
+    {"GET", "/intermediate-keys/{}", mgmt_intermediate_key},
+    {"GET", "/cert-status-by-serial/{}", mgmt_cert_status},
+    /* POST /set-renewal-info/ (Pebble's ARI window setter) goes here, with the ARI module
+     * that owns renewal windows. */
+    /* Ours. */
+    {"GET", "/clock", mgmt_clock_get},
+    {"POST", "/clock", mgmt_clock_post},
+};
+
+void mgmt_server_config(struct mockca *m, const char *bind_addr, uint16_t port,
+                        struct http_server_config *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->bind_addr = bind_addr;
+    out->port = port;
+    out->tls_cert_pem = m->tls.cert_pem;
+    out->tls_key_pem = m->tls.key_pem;
+    out->routes = mgmt_routes;
+    out->nroutes = sizeof(mgmt_routes) / sizeof(mgmt_routes[0]);
+    out->ctx = m;
+    out->threads = MGMT_THREADS;
+    out->max_body = MGMT_MAX_BODY;
+    out->before = mgmt_before;
+}
