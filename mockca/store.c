@@ -19,6 +19,7 @@
 #include "mockca/store.h"
 
 #include <pthread.h>
+#include <strings.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,6 +228,10 @@ struct s_cert {
     char order_id[STORE_ID_LEN + 1];
     char *leaf_pem;
     int64_t issued_ms;
+    /* RFC 9773: a window set through the management API, and whether an order replaces it. */
+    bool window_set, replaced;
+    int64_t win_start, win_end;
+    char *explanation;
 };
 
 struct store {
@@ -632,6 +637,7 @@ static void st_cert_destroy(struct s_cert *c)
     if (c == NULL)
         return;
     free(c->leaf_pem);
+    free(c->explanation);
     free(c);
 }
 
@@ -1686,6 +1692,147 @@ enum mc_err store_cert_get(struct store *st, const char *serial_hex, struct cert
             memcpy(out->order_id, c->order_id, sizeof(out->order_id));
             out->issued_ms = c->issued_ms;
             err = MC_OK;
+        }
+    }
+    pthread_mutex_unlock(&st->mu);
+    return err;
+}
+
+/* ---- revocation and renewal information --------------------------------------------- */
+
+enum mc_err store_account_authorized(struct store *st, const char *account_id,
+                                     const struct ident *ident, bool *out)
+{
+    struct s_account *acct;
+    const char *want;
+    int64_t now;
+
+    if (out != NULL)
+        *out = false;
+    if (st == NULL || account_id == NULL || ident == NULL || ident->value == NULL || out == NULL)
+        return MC_ERR_INVALID;
+    want = ident->value;
+    if (ident->type == IDENT_DNS && want[0] == '*' && want[1] == '.')
+        want += 2; /* a wildcard name is proven through its base name (RFC 8555 7.1.3) */
+    pthread_mutex_lock(&st->mu);
+    now = st_now(st);
+    acct = hm_get(&st->accounts, account_id);
+    for (struct s_authz *a = acct != NULL ? acct->authzs : NULL; a != NULL; a = a->acct_next) {
+        st_authz_expire(st, a, now);
+        if (a->status == AUTHZ_VALID && a->ident.type == ident->type &&
+            strcasecmp(a->ident.value, want) == 0) {
+            *out = true;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&st->mu);
+    return MC_OK;
+}
+
+enum mc_err store_cert_mark_replaced(struct store *st, const char *serial_hex,
+                                     const char *account_id)
+{
+    struct s_cert *c;
+    enum mc_err err = MC_ERR_NOT_FOUND;
+
+    if (st == NULL || account_id == NULL)
+        return MC_ERR_INVALID;
+    if (!st_serial_ok(serial_hex))
+        return MC_ERR_NOT_FOUND;
+    pthread_mutex_lock(&st->mu);
+    c = hm_get(&st->certs, serial_hex);
+    if (c != NULL) {
+        if (strcmp(c->account_id, account_id) != 0) {
+            err = MC_ERR_MISMATCH;
+        } else if (c->replaced) {
+            err = MC_ERR_EXISTS;
+        } else {
+            c->replaced = true;
+            err = MC_OK;
+        }
+    }
+    pthread_mutex_unlock(&st->mu);
+    return err;
+}
+
+void store_cert_unmark_replaced(struct store *st, const char *serial_hex)
+{
+    struct s_cert *c;
+
+    if (st == NULL || !st_serial_ok(serial_hex))
+        return;
+    pthread_mutex_lock(&st->mu);
+    c = hm_get(&st->certs, serial_hex);
+    if (c != NULL)
+        c->replaced = false;
+    pthread_mutex_unlock(&st->mu);
+}
+
+void cert_ari_clear(struct cert_ari *a)
+{
+    if (a == NULL)
+        return;
+    free(a->explanation);
+    memset(a, 0, sizeof(*a));
+}
+
+enum mc_err store_cert_set_window(struct store *st, const char *serial_hex, int64_t start,
+                                  int64_t end, const char *explanation)
+{
+    struct s_cert *c;
+    char *copy = NULL;
+    bool clear = start == 0 && end == 0;
+    enum mc_err err = MC_ERR_NOT_FOUND;
+
+    if (st == NULL || (!clear && end <= start) ||
+        (explanation != NULL && strnlen(explanation, ST_MAX_FIELD_LEN + 1) > ST_MAX_FIELD_LEN))
+        return MC_ERR_INVALID;
+    if (!st_serial_ok(serial_hex))
+        return MC_ERR_NOT_FOUND;
+    if (!clear && explanation != NULL) {
+        copy = strdup(explanation);
+        if (copy == NULL)
+            return MC_ERR_NOMEM;
+    }
+    pthread_mutex_lock(&st->mu);
+    c = hm_get(&st->certs, serial_hex);
+    if (c != NULL) {
+        free(c->explanation);
+        c->explanation = copy;
+        copy = NULL;
+        c->window_set = !clear;
+        c->win_start = clear ? 0 : start;
+        c->win_end = clear ? 0 : end;
+        err = MC_OK;
+    }
+    pthread_mutex_unlock(&st->mu);
+    free(copy);
+    return err;
+}
+
+enum mc_err store_cert_ari(struct store *st, const char *serial_hex, struct cert_ari *out)
+{
+    struct s_cert *c;
+    enum mc_err err = MC_ERR_NOT_FOUND;
+
+    if (out != NULL)
+        memset(out, 0, sizeof(*out));
+    if (st == NULL || out == NULL)
+        return MC_ERR_INVALID;
+    if (!st_serial_ok(serial_hex))
+        return MC_ERR_NOT_FOUND;
+    pthread_mutex_lock(&st->mu);
+    c = hm_get(&st->certs, serial_hex);
+    if (c != NULL) {
+        err = MC_OK;
+        out->window_set = c->window_set;
+        out->start = c->win_start;
+        out->end = c->win_end;
+        out->replaced = c->replaced;
+        if (c->explanation != NULL) {
+            out->explanation = strdup(c->explanation);
+            if (out->explanation == NULL)
+                err = MC_ERR_NOMEM;
         }
     }
     pthread_mutex_unlock(&st->mu);

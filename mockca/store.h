@@ -250,6 +250,42 @@ MC_MUST_CHECK enum mc_err store_cert_add(struct store *st, const char *serial_he
 MC_MUST_CHECK enum mc_err store_cert_get(struct store *st, const char *serial_hex,
                                          struct cert_snap *out);
 
+/* ---- revocation and renewal information (RFC 8555 section 7.6, RFC 9773) ------------- */
+
+/* Whether account_id holds a valid, unexpired authorization for ident (RFC 8555 section
+ * 7.6: such an account may revoke a certificate for it). DNS values compare without case;
+ * a "*." value is matched by an authorization (wildcard or not) of its base name. *out is
+ * false for an unknown account. MC_ERR_INVALID for a bad argument. */
+MC_MUST_CHECK enum mc_err store_account_authorized(struct store *st, const char *account_id,
+                                                   const struct ident *ident, bool *out);
+
+/* Marks serial as replaced by an order of account_id (RFC 9773 section 5), checking and
+ * setting in one step so that two concurrent orders cannot both replace it:
+ * MC_ERR_NOT_FOUND for a serial not held, MC_ERR_MISMATCH when another account ordered it,
+ * MC_ERR_EXISTS when it is already replaced. */
+MC_MUST_CHECK enum mc_err store_cert_mark_replaced(struct store *st, const char *serial_hex,
+                                                   const char *account_id);
+/* Undoes store_cert_mark_replaced (the replacing order could not be created). */
+void store_cert_unmark_replaced(struct store *st, const char *serial_hex);
+
+/* What ARI needs beyond cert_snap. */
+struct cert_ari {
+    bool window_set;           /* a window set by store_cert_set_window */
+    int64_t start, end;        /* Unix seconds */
+    char *explanation;         /* owned; NULL when none */
+    bool replaced;
+};
+void cert_ari_clear(struct cert_ari *a); /* NULL ok */
+
+/* Sets the suggested renewal window of serial (Unix seconds, start < end) and its
+ * explanationURL (copied; NULL: none); start == end == 0 clears it. MC_ERR_NOT_FOUND for a
+ * serial not held, MC_ERR_INVALID for end <= start or an explanation over 1024 chars. */
+MC_MUST_CHECK enum mc_err store_cert_set_window(struct store *st, const char *serial_hex,
+                                                int64_t start, int64_t end,
+                                                const char *explanation);
+MC_MUST_CHECK enum mc_err store_cert_ari(struct store *st, const char *serial_hex,
+                                         struct cert_ari *out);
+
 /* ---- housekeeping -------------------------------------------------------------------- */
 
 /* Applies expiry and drops objects past retention. Returns how many objects were dropped. */

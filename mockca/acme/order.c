@@ -285,6 +285,40 @@ static enum acme_problem order_opt_time(const cJSON *payload, const char *name, 
     return ACME_P_NONE;
 }
 
+/* RFC 9773 section 5: the certificate an order "replaces" must be one this account
+ * ordered (unauthorized otherwise) and not one another order already replaces
+ * (alreadyReplaced, 409), as Pebble checks; one we never issued is malformed, as Pebble
+ * answers. It is marked replaced at once, check and mark in one store call, so that two
+ * concurrent orders cannot both replace it; *hex (new) names it for undoing the mark if
+ * the order is not created. false with the problem written. */
+static bool order_mark_replaced(struct mockca *m, const char *account_id, const uint8_t *serial,
+                                size_t serial_len, char **hex, struct http_response *resp)
+{
+    enum mc_err e;
+
+    if (ari_serial_hex(serial, serial_len, hex) != MC_OK) {
+        wfe_problemf(resp, ACME_P_SERVER_INTERNAL, 0, "cannot read the replaced serial");
+        return false;
+    }
+    e = store_cert_mark_replaced(m->store, *hex, account_id);
+    if (e == MC_OK)
+        return true;
+    if (e == MC_ERR_MISMATCH)
+        wfe_problemf(resp, ACME_P_UNAUTHORIZED, 0,
+                     "the certificate named by replaces belongs to another account");
+    else if (e == MC_ERR_EXISTS)
+        wfe_problemf(resp, ACME_P_ALREADY_REPLACED, 409,
+                     "another order already replaces the certificate named by replaces");
+    else if (e == MC_ERR_NOT_FOUND)
+        wfe_problemf(resp, ACME_P_MALFORMED, 0, "no certificate issued here matches replaces");
+    else
+        wfe_problemf(resp, ACME_P_SERVER_INTERNAL, 0, "cannot check replaces: %s",
+                     mc_strerror(e));
+    free(*hex);
+    *hex = NULL;
+    return false;
+}
+
 void order_new(void *ctx, const struct http_request *req, struct http_response *resp)
 {
     struct mockca *m = ctx;
@@ -296,7 +330,7 @@ void order_new(void *ctx, const struct http_request *req, struct http_response *
     const char *profile = NULL, *replaces = NULL;
     uint8_t *aki = NULL, *serial = NULL;
     size_t aki_len = 0, serial_len = 0;
-    char id[STORE_ID_LEN + 1];
+    char id[STORE_ID_LEN + 1], *replaced_hex = NULL;
     enum mc_err e;
 
     memset(&err, 0, sizeof(err));
@@ -345,15 +379,20 @@ void order_new(void *ctx, const struct http_request *req, struct http_response *
                      "replaces must be an ARI certificate identifier (RFC 9773 section 4.1)");
         goto out;
     }
+    orq.replaces = e == MC_OK ? replaces : NULL;
+    if (orq.replaces != NULL && !order_mark_replaced(m, s.account_id, serial, serial_len,
+                                                     &replaced_hex, resp))
+        goto out;
     orq.idents = &idents;
     orq.profile = profile;
-    orq.replaces = e == MC_OK ? replaces : NULL;
     orq.types = order_types;
     orq.n_types = sizeof(order_types) / sizeof(order_types[0]);
     orq.reuse_pct = m->cfg.authz_reuse_pct;
     orq.rand64 = order_rand;
     orq.rand_ctx = m;
     e = store_order_new(m->store, s.account_id, &orq, id);
+    if (e != MC_OK && replaced_hex != NULL) /* no order replaces it after all */
+        store_cert_unmark_replaced(m->store, replaced_hex);
     if (e == MC_ERR_UNSUPPORTED) {
         wfe_problemf(resp, ACME_P_UNSUPPORTED_IDENTIFIER, 0,
                      "no challenge type can prove one of the identifiers");
@@ -376,6 +415,7 @@ void order_new(void *ctx, const struct http_request *req, struct http_response *
             idents.n);
     order_answer(m, resp, id, 201, true);
 out:
+    free(replaced_hex);
     free(aki);
     free(serial);
     ident_list_free(&idents);

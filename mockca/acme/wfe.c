@@ -11,9 +11,11 @@
 #include "common/jose.h"
 #include "common/log.h"
 #include "mockca/acme/account.h"
+#include "mockca/acme/ari.h"
 #include "mockca/acme/nonce.h"
 #include "mockca/acme/order.h"
 #include "mockca/acme/render.h"
+#include "mockca/acme/revoke.h"
 #include "mockca/internal.h"
 #include "mockca/store.h"
 
@@ -36,6 +38,13 @@ static const struct http_route wfe_routes[] = {
     {"POST", ACME_PATH_FINALIZE "{}", order_finalize},
     {"POST", ACME_PATH_CERT "{}", order_cert},
     {"POST", ACME_PATH_CERT "{}/alternate/{}", order_cert_alternate},
+    {"POST", ACME_PATH_REVOKE, revoke_cert},
+    {"GET", ACME_PATH_RENEWAL_INFO "{}", ari_renewal_info},
+    /* The CA's own endpoints that leaves point at: unsigned, as OCSP and CRL clients are. */
+    {"GET", MOCKCA_PATH_OCSP "/*", revoke_ocsp_get},
+    {"POST", MOCKCA_PATH_OCSP, revoke_ocsp_post},
+    {"GET", MOCKCA_PATH_CRL, revoke_crl},
+    {"GET", MOCKCA_PATH_ISSUER, revoke_issuer},
 };
 
 /* ---- problem documents ---------------------------------------------------------------- */
