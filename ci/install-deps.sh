@@ -17,6 +17,8 @@ tool_pkgs=(
   procps                            # ps, for resident-memory figures
   python3                           # interop scripts: free-port picking for third-party servers
   xxd                               # interop scripts: binary DNS messages for DoH
+  certbot lego uacme                # interop peers for mockca (tests/interop/{certbot,lego,uacme}.sh)
+  util-linux mount                  # unshare, mount: uacme.sh bind-mounts mockca's TLS root
 )
 
 missing=()

@@ -1,0 +1,245 @@
+#!/usr/bin/env bash
+# certbot.sh: Debian's certbot 2.1 gets certificates from mockca run as a separate process.
+#
+# mockca starts on kernel-picked ports (it prints the real ones) with a Pebble JSON config
+# whose httpPort is a port picked free for certbot's standalone server, then:
+#   - standalone http-01: a certificate for two names;
+#   - manual dns-01: the hooks set and clear the TXT through the embedded dnsmock's
+#     challtestsrv API (/set-txt, /clear-txt);
+#   - a wildcard with its base name (two TXT values on one name) through dns-01;
+#   - EAB: a wrong HMAC is refused with an ACME problem and nothing is issued; the right
+#     one registers and a certificate is issued;
+#   - revocation by account (reason keyCompromise) and by the certificate's key: OCSP
+#     (`openssl ocsp`, response verified) says revoked and the CRL lists the serial, while
+#     a certificate not revoked is good in both.
+# Each certificate: `openssl verify` against mockca's issuing root (management /roots/0)
+# with the intermediates certbot saved, and its SANs exactly as asked.
+# Env: MC_BUILD_DIR (ctest sets it). Exit 0 pass, 1 fail, 77 skip (a tool is missing).
+set -u
+
+BUILD=${MC_BUILD_DIR:-}
+if [ -z "$BUILD" ]; then
+    echo "certbot.sh: MC_BUILD_DIR is not set" >&2
+    exit 1
+fi
+BIN="$BUILD/mockca/mockca"
+for tool in certbot openssl curl python3 timeout; do
+    if ! command -v "$tool" >/dev/null 2>&1; then
+        echo "################################################################" >&2
+        echo "SKIP certbot.sh: '$tool' is not installed (ci/install-deps.sh installs" >&2
+        echo "certbot, openssl, curl, python3, coreutils)" >&2
+        echo "################################################################" >&2
+        exit 77
+    fi
+done
+if [ ! -x "$BIN" ]; then
+    echo "FAIL: $BIN is not built" >&2
+    exit 1
+fi
+
+WORK=$(mktemp -d)
+PID=""
+cleanup() {
+    if [ -n "$PID" ]; then
+        kill "$PID" 2>/dev/null
+        for _ in $(seq 1 50); do
+            kill -0 "$PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -9 "$PID" 2>/dev/null
+        wait "$PID" 2>/dev/null
+    fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+fail() {
+    echo "FAIL: $*" >&2
+    echo "--- mockca stderr (tail) ---" >&2
+    tail -n 40 "$WORK/ca.err" >&2 2>/dev/null
+    exit 1
+}
+
+# A port free right now for certbot's standalone server; mockca's VA connects to it.
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+HTTP_PORT=$(free_port) || fail "could not pick a free port"
+
+EAB_KID=kid-certbot
+EAB_HMAC=$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+WRONG_HMAC=$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+cat >"$WORK/pebble.json" <<EOF
+{"pebble": {
+  "listenAddress": "127.0.0.1:0",
+  "managementListenAddress": "127.0.0.1:0",
+  "httpPort": $HTTP_PORT,
+  "tlsPort": $HTTP_PORT,
+  "externalAccountBindingRequired": false,
+  "externalAccountMACKeys": {"$EAB_KID": "$EAB_HMAC"}
+}}
+EOF
+
+PEBBLE_VA_NOSLEEP=1 "$BIN" -config "$WORK/pebble.json" --state-dir "$WORK/state" \
+    --dns 127.0.0.1:0 --dns-management 127.0.0.1:0 >"$WORK/ca.out" 2>"$WORK/ca.err" &
+PID=$!
+
+# mockca prints one "name value" line per endpoint once every listener is up.
+field() { sed -n "s/^$1 \\(.*\\)\$/\\1/p" "$WORK/ca.out" | head -n 1; }
+DIR_URL="" MGMT="" DNSMGMT="" TLS_ROOT="" ISSUING_ROOT=""
+for _ in $(seq 1 100); do
+    DIR_URL=$(field directory) MGMT=$(field management)
+    DNSMGMT=$(field dns-management) TLS_ROOT=$(field tls-root)
+    ISSUING_ROOT=$(field issuing-root)
+    [ -n "$DIR_URL" ] && [ -n "$MGMT" ] && [ -n "$DNSMGMT" ] && [ -n "$TLS_ROOT" ] &&
+        [ -n "$ISSUING_ROOT" ] && break
+    kill -0 "$PID" 2>/dev/null || fail "mockca exited at start"
+    sleep 0.1
+done
+[ -n "$DIR_URL" ] && [ -n "$MGMT" ] && [ -n "$DNSMGMT" ] && [ -n "$TLS_ROOT" ] &&
+    [ -n "$ISSUING_ROOT" ] ||
+    fail "mockca did not print its directory, management, dns-management and roots within 10 s"
+[ -s "$TLS_ROOT" ] || fail "the TLS root file $TLS_ROOT is missing or empty"
+echo "mockca pid $PID: $DIR_URL, management $MGMT, dnsmock $DNSMGMT, http-01 port $HTTP_PORT"
+
+curl -sf --max-time 10 --cacert "$TLS_ROOT" "$MGMT/roots/0" >"$WORK/root.pem" ||
+    fail "GET $MGMT/roots/0 failed"
+grep -q 'BEGIN CERTIFICATE' "$WORK/root.pem" || fail "/roots/0 is not a PEM certificate"
+# The file mockca prints as its issuing root is the same certificate.
+cmp -s "$ISSUING_ROOT" "$WORK/root.pem" ||
+    fail "the printed issuing-root '$ISSUING_ROOT' differs from /roots/0"
+
+# The manual hooks: certbot exports CERTBOT_DOMAIN and CERTBOT_VALIDATION. /set-txt adds a
+# value (a wildcard and its base share one name); /clear-txt drops them all at cleanup.
+cat >"$WORK/auth-hook.sh" <<EOF
+#!/bin/sh
+exec curl -sf --max-time 10 -d "{\"host\":\"_acme-challenge.\$CERTBOT_DOMAIN.\",\"value\":\"\$CERTBOT_VALIDATION\"}" "$DNSMGMT/set-txt"
+EOF
+cat >"$WORK/cleanup-hook.sh" <<EOF
+#!/bin/sh
+exec curl -sf --max-time 10 -d "{\"host\":\"_acme-challenge.\$CERTBOT_DOMAIN.\"}" "$DNSMGMT/clear-txt"
+EOF
+chmod +x "$WORK/auth-hook.sh" "$WORK/cleanup-hook.sh"
+
+export REQUESTS_CA_BUNDLE="$TLS_ROOT"
+
+cb() { # cb NAME ARGS...: certbot with its dirs under $WORK/NAME; output in $WORK/NAME.log
+    local name=$1
+    shift
+    timeout 90 certbot --non-interactive --server "$DIR_URL" --agree-tos \
+        --config-dir "$WORK/$name/config" --work-dir "$WORK/$name/work" \
+        --logs-dir "$WORK/$name/logs" "$@" >"$WORK/$name.log" 2>&1
+}
+
+cb_fail() { # cb_fail NAME MESSAGE: fail with certbot's output
+    echo "--- certbot output ($1) ---" >&2
+    tail -n 30 "$WORK/$1.log" >&2
+    fail "$2"
+}
+
+# check_cert LIVE-DIR SAN...: the chain verifies against /roots/0 through certbot's
+# chain.pem, and the SAN extension holds exactly the given DNS names.
+check_cert() {
+    local live=$1 want got
+    shift
+    [ -s "$live/cert.pem" ] || fail "no certificate in $live"
+    openssl verify -CAfile "$WORK/root.pem" -untrusted "$live/chain.pem" "$live/cert.pem" \
+        >"$WORK/verify.out" 2>&1 || fail "openssl verify: $(cat "$WORK/verify.out")"
+    want=$(printf 'DNS:%s\n' "$@" | sort | tr '\n' ' ')
+    got=$(openssl x509 -noout -ext subjectAltName -in "$live/cert.pem" | tail -n +2 |
+        tr ',' '\n' | sed 's/^ *//' | grep -v '^$' | sort | tr '\n' ' ')
+    [ "$want" = "$got" ] || fail "SANs of $live/cert.pem: want '$want', got '$got'"
+}
+
+# check_status CERT ISSUER good|revoked: the OCSP responder CERT names answers WANT, in a
+# response that verifies against /roots/0; the CRL CERT names verifies under ISSUER and
+# lists CERT's serial exactly when it is revoked.
+check_status() {
+    local cert=$1 issuer=$2 want=$3 url crl serial listed=no
+    url=$(openssl x509 -noout -ocsp_uri -in "$cert")
+    [ -n "$url" ] || fail "$cert names no OCSP responder"
+    cat "$TLS_ROOT" "$WORK/root.pem" >"$WORK/trust.pem" # TLS to the responder, then the response
+    openssl ocsp -issuer "$issuer" -cert "$cert" -url "$url" -CAfile "$WORK/trust.pem" \
+        -timeout 10 >"$WORK/ocsp.out" 2>&1 || fail "openssl ocsp $url: $(cat "$WORK/ocsp.out")"
+    grep -q '^Response verify OK' "$WORK/ocsp.out" ||
+        fail "the OCSP response for $cert does not verify: $(cat "$WORK/ocsp.out")"
+    grep -qx "$cert: $want" "$WORK/ocsp.out" ||
+        fail "OCSP status of $cert is not $want: $(cat "$WORK/ocsp.out")"
+    crl=$(openssl x509 -noout -ext crlDistributionPoints -in "$cert" | sed -n 's/^ *URI://p' |
+        head -n 1)
+    [ -n "$crl" ] || fail "$cert names no CRL distribution point"
+    curl -sf --max-time 10 --cacert "$TLS_ROOT" -o "$WORK/crl.der" "$crl" || fail "GET $crl failed"
+    openssl crl -inform DER -in "$WORK/crl.der" -CAfile "$issuer" -noout -text \
+        >"$WORK/crl.txt" 2>&1 || fail "openssl crl: $(cat "$WORK/crl.txt")"
+    grep -q '^verify OK' "$WORK/crl.txt" || fail "the CRL does not verify under $issuer"
+    serial=$(openssl x509 -noout -serial -in "$cert" | sed 's/^serial=//')
+    grep -q "Serial Number: $serial\$" "$WORK/crl.txt" && listed=yes
+    if [ "$want" = revoked ]; then
+        [ "$listed" = yes ] || fail "the CRL does not list revoked serial $serial"
+    else
+        [ "$listed" = no ] || fail "the CRL lists serial $serial, which is not revoked"
+    fi
+}
+
+# 1. standalone http-01, two names
+cb http certonly --standalone --http-01-address 127.0.0.1 --http-01-port "$HTTP_PORT" \
+    --register-unsafely-without-email -d a.example.com -d www.a.example.com ||
+    cb_fail http "certbot standalone http-01 failed"
+check_cert "$WORK/http/config/live/a.example.com" a.example.com www.a.example.com
+echo "ok: standalone http-01 (2 names)"
+
+# 2. manual dns-01 through the embedded dnsmock
+cb dns certonly --manual --preferred-challenges dns -m dns@example.com \
+    --manual-auth-hook "$WORK/auth-hook.sh" --manual-cleanup-hook "$WORK/cleanup-hook.sh" \
+    -d b.example.com || cb_fail dns "certbot manual dns-01 failed"
+check_cert "$WORK/dns/config/live/b.example.com" b.example.com
+echo "ok: manual dns-01"
+
+# 3. a wildcard and its base name: two TXT values at _acme-challenge.c.example.org
+cb dns certonly --manual --preferred-challenges dns -m dns@example.com \
+    --manual-auth-hook "$WORK/auth-hook.sh" --manual-cleanup-hook "$WORK/cleanup-hook.sh" \
+    --cert-name wild -d c.example.org -d '*.c.example.org' ||
+    cb_fail dns "certbot wildcard through dns-01 failed"
+check_cert "$WORK/dns/config/live/wild" c.example.org '*.c.example.org'
+echo "ok: wildcard with its base name through dns-01"
+
+# 4. EAB with a wrong HMAC: refused by the server with an ACME problem, nothing issued
+if cb eabbad register --eab-kid "$EAB_KID" --eab-hmac-key "$WRONG_HMAC" -m eab@example.com; then
+    fail "registration with a wrong EAB HMAC succeeded"
+fi
+# certbot prints only the detail; its debug log holds the problem document's type.
+PROBLEM=$(grep -ho 'urn:ietf:params:acme:error:[A-Za-z]*' "$WORK/eabbad/logs/letsencrypt.log" |
+    head -n 1)
+[ -n "$PROBLEM" ] || cb_fail eabbad "the wrong-HMAC refusal carries no ACME problem type"
+if cb eabbad certonly --standalone --http-01-address 127.0.0.1 --http-01-port "$HTTP_PORT" \
+    --eab-kid "$EAB_KID" --eab-hmac-key "$WRONG_HMAC" -m eab@example.com -d eabbad.example.com; then
+    fail "certonly with a wrong EAB HMAC succeeded"
+fi
+[ -e "$WORK/eabbad/config/live/eabbad.example.com/cert.pem" ] &&
+    fail "a certificate was issued with a wrong EAB HMAC"
+echo "ok: wrong EAB HMAC refused ($PROBLEM)"
+
+# 5. EAB with the right HMAC: registers, and the account gets a certificate
+cb eab certonly --standalone --http-01-address 127.0.0.1 --http-01-port "$HTTP_PORT" \
+    --eab-kid "$EAB_KID" --eab-hmac-key "$EAB_HMAC" -m eab@example.com -d eab.example.com ||
+    cb_fail eab "certbot with the right EAB HMAC failed"
+check_cert "$WORK/eab/config/live/eab.example.com" eab.example.com
+echo "ok: EAB with the right HMAC"
+
+# 6. revocation: by the account that ordered it (with a reason), and by the certificate's
+#    own key from a client that has no account; a certificate not revoked stays good.
+LIVE_A="$WORK/http/config/live/a.example.com" LIVE_B="$WORK/dns/config/live/b.example.com"
+check_status "$LIVE_A/cert.pem" "$LIVE_A/chain.pem" good
+cb http revoke --cert-path "$LIVE_A/cert.pem" --reason keycompromise --no-delete-after-revoke ||
+    cb_fail http "certbot revoke by account failed"
+check_status "$LIVE_A/cert.pem" "$LIVE_A/chain.pem" revoked
+grep -q 'Reason: keyCompromise' "$WORK/ocsp.out" || fail "OCSP does not give the reason keyCompromise"
+echo "ok: revoked by account, OCSP and CRL say so"
+cb bykey revoke --cert-path "$LIVE_B/cert.pem" --key-path "$LIVE_B/privkey.pem" \
+    --no-delete-after-revoke || cb_fail bykey "certbot revoke by certificate key failed"
+check_status "$LIVE_B/cert.pem" "$LIVE_B/chain.pem" revoked
+check_status "$WORK/dns/config/live/wild/cert.pem" "$WORK/dns/config/live/wild/chain.pem" good
+echo "ok: revoked by certificate key; an unrevoked certificate is still good"
+
+echo "PASS certbot.sh"
+exit 0
