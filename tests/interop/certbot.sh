@@ -204,7 +204,7 @@ check_cert "$WORK/dns/config/live/wild" c.example.org '*.c.example.org'
 echo "ok: wildcard with its base name through dns-01"
 
 # 4. EAB with a wrong HMAC: refused by the server with an ACME problem, nothing issued
-if cb eabbad register --eab-kid "$EAB_KID" --eab-hmac-key "$WRONG_HMAC" -m eab@example.com; then
+if cb eabbad register --eab-kid="$EAB_KID" --eab-hmac-key="$WRONG_HMAC" -m eab@example.com; then
     fail "registration with a wrong EAB HMAC succeeded"
 fi
 # certbot prints only the detail; its debug log holds the problem document's type.
@@ -212,7 +212,7 @@ PROBLEM=$(grep -ho 'urn:ietf:params:acme:error:[A-Za-z]*' "$WORK/eabbad/logs/let
     head -n 1)
 [ -n "$PROBLEM" ] || cb_fail eabbad "the wrong-HMAC refusal carries no ACME problem type"
 if cb eabbad certonly --standalone --http-01-address 127.0.0.1 --http-01-port "$HTTP_PORT" \
-    --eab-kid "$EAB_KID" --eab-hmac-key "$WRONG_HMAC" -m eab@example.com -d eabbad.example.com; then
+    --eab-kid="$EAB_KID" --eab-hmac-key="$WRONG_HMAC" -m eab@example.com -d eabbad.example.com; then
     fail "certonly with a wrong EAB HMAC succeeded"
 fi
 [ -e "$WORK/eabbad/config/live/eabbad.example.com/cert.pem" ] &&
@@ -221,7 +221,7 @@ echo "ok: wrong EAB HMAC refused ($PROBLEM)"
 
 # 5. EAB with the right HMAC: registers, and the account gets a certificate
 cb eab certonly --standalone --http-01-address 127.0.0.1 --http-01-port "$HTTP_PORT" \
-    --eab-kid "$EAB_KID" --eab-hmac-key "$EAB_HMAC" -m eab@example.com -d eab.example.com ||
+    --eab-kid="$EAB_KID" --eab-hmac-key="$EAB_HMAC" -m eab@example.com -d eab.example.com ||
     cb_fail eab "certbot with the right EAB HMAC failed"
 check_cert "$WORK/eab/config/live/eab.example.com" eab.example.com
 echo "ok: EAB with the right HMAC"

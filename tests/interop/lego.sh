@@ -249,7 +249,7 @@ check_cert acct r.example.net r.example.net
 echo "ok: dns-01 through the rfc2136 provider with TSIG"
 
 # 5. EAB with a wrong HMAC: refused by the server with an ACME problem, nothing issued
-if lg eabbad --email eab@example.com --eab --kid "$EAB_KID" --hmac "$WRONG_HMAC" \
+if lg eabbad --email eab@example.com --eab --kid="$EAB_KID" --hmac="$WRONG_HMAC" \
     --http --http.port "127.0.0.1:$PORT" --domains eabbad.example.com; then
     fail "lego with a wrong EAB HMAC succeeded"
 fi
@@ -260,7 +260,7 @@ PROBLEM=$(grep -o 'urn:ietf:params:acme:error:[A-Za-z]*' "$WORK/eabbad.log" | he
 echo "ok: wrong EAB HMAC refused ($PROBLEM)"
 
 # 6. EAB with the right HMAC
-lg eab --email eab@example.com --eab --kid "$EAB_KID" --hmac "$EAB_HMAC" \
+lg eab --email eab@example.com --eab --kid="$EAB_KID" --hmac="$EAB_HMAC" \
     --http --http.port "127.0.0.1:$PORT" --domains eab.example.com ||
     lg_fail eab "lego with the right EAB HMAC failed"
 check_cert eab eab.example.com eab.example.com
