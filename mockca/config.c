@@ -34,6 +34,10 @@
 #define CFG_MAX_DOMAIN 253   /* RFC 1035 name length, as text */
 #define CFG_MAX_VALIDITY_S ((int64_t)100 * 366 * 86400)
 #define CFG_MAX_RETRY_S 86400
+#define CFG_MAX_RL_COUNT 100000                 /* RATELIMIT_MAX_LIMIT */
+#define CFG_MAX_RL_WINDOW_S ((int64_t)366 * 86400) /* a year is past any test's horizon */
+#define CFG_MAX_SWEEP_S 86400
+#define CFG_DEFAULT_SWEEP_S 30
 
 /* Pebble's certificate validity when a profile (or, before profiles, the top-level
  * certificateValidityPeriod) does not set one: ca/ca.go defaultValidityPeriod = 157766400
@@ -162,6 +166,10 @@ enum mc_err mockca_config_init(struct mockca_config *cfg)
     /* retryAfter: the values in Pebble's test/config/pebble-config.json (authz 3, order 5). */
     cfg->retry_after_authz_s = 3;
     cfg->retry_after_order_s = 5;
+
+    /* Ours: no rate limits (Pebble has none); a sweep every 30 s of real time, often
+     * enough that a long run's memory levels off, rare enough to cost nothing. */
+    cfg->sweep_interval_s = CFG_DEFAULT_SWEEP_S;
 
     /* Accounts: cmd/pebble/main.go, externalAccountBindingRequired false, no MAC keys. */
     cfg->eab_required = false;
@@ -726,9 +734,72 @@ static enum mc_err parse_retry_after(const cJSON *pb, struct mockca_config *t, c
     return MC_OK;
 }
 
+/* One member of "rateLimits": {"count": N, "windowSeconds": S}. A limit that is on needs
+ * its window; count 0 (or the member absent) leaves the limit off. */
+static enum mc_err parse_rate_limit(const cJSON *obj, const char *key, struct mockca_rate_limit *out,
+                                    char *err, size_t errn)
+{
+    static const char *const fields[] = {"count", "windowSeconds", NULL};
+    const cJSON *lim = member(obj, key);
+    char fc[96], fw[96], where[64];
+    int64_t count = 0, window = 0;
+    enum mc_err rc;
+
+    if (lim == NULL)
+        return MC_OK;
+    snprintf(fc, sizeof(fc), "rateLimits.%s.count", key);
+    snprintf(fw, sizeof(fw), "rateLimits.%s.windowSeconds", key);
+    snprintf(where, sizeof(where), "rateLimits.%s", key);
+    if (!cJSON_IsObject(lim)) {
+        set_err(err, errn, "%s: expected an object {\"count\": n, \"windowSeconds\": s}",
+                where);
+        return MC_ERR_INVALID;
+    }
+    rc = get_int(lim, "count", fc, 0, CFG_MAX_RL_COUNT, &count, err, errn);
+    if (rc != MC_OK && rc != MC_ERR_NOT_FOUND)
+        return rc;
+    rc = get_int(lim, "windowSeconds", fw, 1, CFG_MAX_RL_WINDOW_S, &window, err, errn);
+    if (rc != MC_OK && rc != MC_ERR_NOT_FOUND)
+        return rc;
+    if (count > 0 && rc == MC_ERR_NOT_FOUND) {
+        set_err(err, errn, "%s: windowSeconds is required when count is set", where);
+        return MC_ERR_INVALID;
+    }
+    log_unknown(lim, where, fields);
+    out->count = (unsigned)count;
+    out->window_s = count > 0 ? window : 0;
+    return MC_OK;
+}
+
+static enum mc_err parse_rate_limits(const cJSON *pb, struct mockca_config *t, char *err,
+                                     size_t errn)
+{
+    static const char *const fields[] = {"ordersPerAccount", "failedValidationsPerIdentifier",
+                                         "accountsPerAddress", NULL};
+    const cJSON *obj = member(pb, "rateLimits");
+    enum mc_err rc;
+
+    if (obj == NULL)
+        return MC_OK;
+    if (!cJSON_IsObject(obj)) {
+        set_err(err, errn, "rateLimits: expected an object");
+        return MC_ERR_INVALID;
+    }
+    if ((rc = parse_rate_limit(obj, "ordersPerAccount", &t->rl_orders_per_account, err, errn)) !=
+            MC_OK ||
+        (rc = parse_rate_limit(obj, "failedValidationsPerIdentifier", &t->rl_failed_validations,
+                               err, errn)) != MC_OK ||
+        (rc = parse_rate_limit(obj, "accountsPerAddress", &t->rl_accounts_per_address, err,
+                               errn)) != MC_OK)
+        return rc;
+    log_unknown(obj, "rateLimits", fields);
+    return MC_OK;
+}
+
 /* Every member of cmd/pebble/main.go's config struct, in its JSON spelling, plus ours
- * (caaIdentities), plus the CRL listener fields of Pebble's test/config/pebble-config-crl.json,
- * which we read past without a warning: a config written for that Pebble is not a typo. */
+ * (caaIdentities, rateLimits, sweepIntervalSeconds), plus the CRL listener fields of
+ * Pebble's test/config/pebble-config-crl.json, which we read past without a warning: a
+ * config written for that Pebble is not a typo. */
 static const char *const pebble_fields[] = {"listenAddress",
                                             "managementListenAddress",
                                             "httpPort",
@@ -744,6 +815,8 @@ static const char *const pebble_fields[] = {"listenAddress",
                                             "keyAlgorithm",
                                             "profiles",
                                             "caaIdentities",
+                                            "rateLimits",
+                                            "sweepIntervalSeconds",
                                             "crlListenAddress",
                                             "crlBaseURL",
                                             NULL};
@@ -778,7 +851,14 @@ static enum mc_err apply_pebble(const cJSON *pb, struct mockca_config *t, char *
         (rc = parse_str_list(pb, "caaIdentities", t->caa_identities, &t->n_caa_identities, err,
                              errn)) != MC_OK ||
         (rc = parse_key_algorithm(pb, t, err, errn)) != MC_OK ||
-        (rc = parse_retry_after(pb, t, err, errn)) != MC_OK)
+        (rc = parse_retry_after(pb, t, err, errn)) != MC_OK ||
+        (rc = parse_rate_limits(pb, t, err, errn)) != MC_OK)
+        return rc;
+    rc = get_int(pb, "sweepIntervalSeconds", "sweepIntervalSeconds", 0, CFG_MAX_SWEEP_S, &v, err,
+                 errn);
+    if (rc == MC_OK)
+        t->sweep_interval_s = v;
+    else if (rc != MC_ERR_NOT_FOUND)
         return rc;
 
     profiles_given = member(pb, "profiles") != NULL;

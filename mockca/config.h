@@ -25,6 +25,13 @@ struct mockca_profile {
     bool promote_cn;     /* Pebble's promoteCommonName */
 };
 
+/* A rate limit of ours (Pebble has none): at most count events per window_s seconds;
+ * count 0 turns it off. */
+struct mockca_rate_limit {
+    unsigned count;
+    int64_t window_s;
+};
+
 struct mockca_eab_key {
     char *kid;
     uint8_t *mac;        /* decoded from base64url, as Pebble's externalAccountMACKeys hold it */
@@ -75,6 +82,21 @@ struct mockca_config {
      * listen_addr; NULL means "127.0.0.1:0" too; "" for dns_mgmt_addr: no management API. */
     char *dns_listen_addr;
     char *dns_mgmt_addr;
+    /* Rate limits (ours: the Pebble JSON's "rateLimits" object, each member {"count": N,
+     * "windowSeconds": S}); all off by default. A refusal is 429 rateLimited with
+     * Retry-After in whole seconds, rounded up. */
+    struct mockca_rate_limit rl_orders_per_account;   /* ordersPerAccount: newOrder requests
+                                                         that pass validation, per account */
+    struct mockca_rate_limit rl_failed_validations;   /* failedValidationsPerIdentifier:
+                                                         newOrder refuses an identifier
+                                                         with this many failed challenges */
+    struct mockca_rate_limit rl_accounts_per_address; /* accountsPerAddress: new accounts
+                                                         created per client IP */
+    /* Housekeeping (ours: "sweepIntervalSeconds"): every this many seconds of real time a
+     * thread drops expired and retained-past-retention objects from the store and prunes
+     * the CA's registry; default 30; 0: no thread (POST /sweep on the management API still
+     * sweeps). */
+    int64_t sweep_interval_s;
     uint64_t fault_seed;         /* the run's seed (faults, Pebble's random knobs); 0: from
                                     the OS. The embedded dnsmock gets the same seed. */
 };

@@ -64,6 +64,28 @@ struct mockca {
      * base_url (and so the CA's OCSP/CRL URLs) is known, so requests that arrive in that
      * window are answered 503 rather than reading half-built state. */
     atomic_bool ready;
+
+    /* Housekeeping (mockca.c): a thread that calls mockca_sweep every
+     * cfg.sweep_interval_s seconds of real time; sweep_stop under sweep_mu ends it at once
+     * (sweep_cv, CLOCK_MONOTONIC). */
+    pthread_t sweeper;
+    bool sweeper_started;
+    bool sweep_stop;
+    pthread_mutex_t sweep_mu;
+    pthread_cond_t sweep_cv;
 };
+
+/* Applies expiry and retention to the store (store_sweep) and prunes the CA's registry
+ * (ca_prune), logging both counts; either out may be NULL. For the sweeper thread and the
+ * management API's POST /sweep. */
+void mockca_sweep(struct mockca *m, size_t *store_dropped, size_t *ca_pruned);
+
+/* Refuses a request over a rate limit: 429 rateLimited with detail, and Retry-After in
+ * whole seconds rounded up from retry_after_ms (at least 1). */
+void mockca_rate_limited(struct http_response *resp, int64_t retry_after_ms, const char *detail);
+
+/* An RFC 3339 date-time (section 5.6) as Unix seconds in *out; false when s is not one.
+ * Fractions of a second are dropped. (order.c's parser, shared with the management API.) */
+bool mockca_parse_rfc3339(const char *s, int64_t *out);
 
 #endif

@@ -13,12 +13,19 @@
 #include "common/clock.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/pem.h"
+#include "common/x509.h"
+#include "mockca/acme/ari.h"
 #include "mockca/ca.h"
 #include "mockca/internal.h"
 #include "mockca/store.h"
 
 #define MGMT_THREADS 2
-#define MGMT_MAX_BODY 4096 /* the largest body any route takes is a small JSON object */
+/* The largest body a route takes is /set-renewal-info/'s: a leaf PEM (a few KB even for
+ * RSA 4096 and many names) and a small JSON text. */
+#define MGMT_MAX_BODY (64 * 1024)
+#define MGMT_ARI_JSON_DEPTH 4
+#define MGMT_EXPLANATION_MAX 1024 /* store_cert_set_window's cap */
 #define MGMT_MAX_INDEX_DIGITS 3
 #define MGMT_CLOCK_JSON_DEPTH 2
 
@@ -333,6 +340,129 @@ out:
     cJSON_Delete(j);
 }
 
+/* ---- /sweep (ours) ----------------------------------------------------------------------- */
+
+/* One housekeeping pass now (what the sweeper thread does every sweepIntervalSeconds):
+ * for users with a frozen or advanced clock who want retention applied at once. */
+static void mgmt_sweep(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+    struct mockca *m = ctx;
+    struct store_counts sc;
+    size_t dropped = 0, pruned = 0;
+    cJSON *j = NULL;
+
+    (void)req;
+    mockca_sweep(m, &dropped, &pruned);
+    store_counts(m->store, &sc);
+    j = cJSON_CreateObject();
+    if (j == NULL || cJSON_AddNumberToObject(j, "dropped", (double)dropped) == NULL ||
+        cJSON_AddNumberToObject(j, "pruned", (double)pruned) == NULL ||
+        cJSON_AddNumberToObject(j, "accounts", (double)sc.accounts) == NULL ||
+        cJSON_AddNumberToObject(j, "orders", (double)sc.orders) == NULL ||
+        cJSON_AddNumberToObject(j, "authzs", (double)sc.authzs) == NULL ||
+        cJSON_AddNumberToObject(j, "challenges", (double)sc.challenges) == NULL ||
+        cJSON_AddNumberToObject(j, "certs", (double)sc.certs) == NULL ||
+        http_response_json(resp, 200, j) != MC_OK) {
+        http_response_reset(resp);
+        mgmt_error(resp, 500, "out of memory");
+    }
+    cJSON_Delete(j);
+}
+
+/* ---- /set-renewal-info/ (Pebble's) ------------------------------------------------------ */
+
+/* ARIResponse: a renewalInfo document (RFC 9773 section 4.2). Pebble stores the text and
+ * serves it back unread; we keep the window and explanationURL, so the text must be one:
+ * {"suggestedWindow": {"start": RFC 3339, "end": RFC 3339}, "explanationURL"?: string}. */
+static bool mgmt_ari_response(const char *text, int64_t *start, int64_t *end,
+                              const char **explanation, cJSON **owned)
+{
+    const cJSON *w, *st, *en, *ex;
+    cJSON *j = NULL;
+
+    *owned = NULL;
+    if (json_parse(text, strlen(text), MGMT_MAX_BODY, MGMT_ARI_JSON_DEPTH, &j) != MC_OK ||
+        !cJSON_IsObject(j))
+        goto bad;
+    w = cJSON_GetObjectItemCaseSensitive(j, "suggestedWindow");
+    st = cJSON_GetObjectItemCaseSensitive(w, "start");
+    en = cJSON_GetObjectItemCaseSensitive(w, "end");
+    if (!cJSON_IsObject(w) || !cJSON_IsString(st) || !cJSON_IsString(en) ||
+        !mockca_parse_rfc3339(st->valuestring, start) ||
+        !mockca_parse_rfc3339(en->valuestring, end) || *end <= *start)
+        goto bad;
+    ex = cJSON_GetObjectItemCaseSensitive(j, "explanationURL");
+    *explanation = NULL;
+    if (ex != NULL && !cJSON_IsNull(ex)) {
+        if (!cJSON_IsString(ex) || strlen(ex->valuestring) > MGMT_EXPLANATION_MAX)
+            goto bad;
+        *explanation = ex->valuestring;
+    }
+    *owned = j;
+    return true;
+bad:
+    cJSON_Delete(j);
+    return false;
+}
+
+/* Pebble's body: {"Certificate": leaf PEM, "ARIResponse": renewalInfo JSON as a string};
+ * Go's decoder matches the names without case, so "certificate" and "ariResponse" do too
+ * (cJSON_GetObjectItem is case-insensitive). 200 with an empty body, 400 for a body,
+ * PEM or ARIResponse that does not parse, 404 for a certificate this CA does not hold. */
+static void mgmt_set_renewal_info(void *ctx, const struct http_request *req,
+                                  struct http_response *resp)
+{
+    struct mockca *m = ctx;
+    cJSON *j = NULL, *ari = NULL;
+    const cJSON *cert, *text;
+    const char *explanation = NULL;
+    X509 *x = NULL;
+    char *serial = NULL;
+    int64_t start = 0, end = 0;
+    enum mc_err e;
+
+    if (json_parse((const char *)req->body, req->body_len, MGMT_MAX_BODY, MGMT_CLOCK_JSON_DEPTH,
+                   &j) != MC_OK ||
+        !cJSON_IsObject(j)) {
+        mgmt_error(resp, 400, "want a JSON object with Certificate and ARIResponse");
+        goto out;
+    }
+    cert = cJSON_GetObjectItem(j, "Certificate");
+    text = cJSON_GetObjectItem(j, "ARIResponse");
+    if (!cJSON_IsString(cert) || !cJSON_IsString(text)) {
+        mgmt_error(resp, 400, "Certificate and ARIResponse must be strings");
+        goto out;
+    }
+    if (pem_read_cert(cert->valuestring, strlen(cert->valuestring), &x) != MC_OK ||
+        x509_serial_hex(x, &serial) != MC_OK) {
+        mgmt_error(resp, 400, "Certificate: want a PEM certificate");
+        goto out;
+    }
+    if (!mgmt_ari_response(text->valuestring, &start, &end, &explanation, &ari)) {
+        mgmt_error(resp, 400,
+                   "ARIResponse: want {\"suggestedWindow\": {\"start\", \"end\"}} with RFC 3339 "
+                   "times, start before end, and an optional explanationURL");
+        goto out;
+    }
+    e = ari_set_window(m, serial, start, end, explanation);
+    if (e == MC_ERR_NOT_FOUND) {
+        mgmt_error(resp, 404, "no certificate with that serial");
+        goto out;
+    }
+    if (e != MC_OK) {
+        mgmt_error(resp, e == MC_ERR_INVALID ? 400 : 500, mc_strerror(e));
+        goto out;
+    }
+    log_msg(LOGL_INFO, "mgmt.set_renewal_info", "serial=%s start=%lld end=%lld", serial,
+            (long long)start, (long long)end);
+    resp->status = 200;
+out:
+    free(serial);
+    X509_free(x);
+    cJSON_Delete(ari);
+    cJSON_Delete(j);
+}
+
 /* The listener is bound before mgmt_url is written and the start finishes; a request in
  * that window gets 503 instead of reading half-built state. */
 static void mgmt_before(void *ctx, const struct http_request *req, struct http_response *resp)
@@ -353,11 +483,11 @@ static const struct http_route mgmt_routes[] = {
     {"GET", "/root-keys/{}", mgmt_root_key},
     {"GET", "/intermediate-keys/{}", mgmt_intermediate_key},
     {"GET", "/cert-status-by-serial/{}", mgmt_cert_status},
-    /* POST /set-renewal-info/ (Pebble's ARI window setter) goes here, with the ARI module
-     * that owns renewal windows. */
+    {"POST", "/set-renewal-info/", mgmt_set_renewal_info},
     /* Ours. */
     {"GET", "/clock", mgmt_clock_get},
     {"POST", "/clock", mgmt_clock_post},
+    {"POST", "/sweep", mgmt_sweep},
 };
 
 void mgmt_server_config(struct mockca *m, const char *bind_addr, uint16_t port,

@@ -15,15 +15,21 @@
  *       UTC")}. HEX that is not hex: 400; a serial mockca did not issue (or whose entry
  *       was dropped after expiry): 404. The leaf PEM is "" once the store's retention
  *       dropped it while the CA still knows its status.
- *   POST /set-renewal-info/   ARI windows: added by the revocation/ARI module (see the
- *       marked place in mgmt.c's route table).
+ *   POST /set-renewal-info/   {"Certificate": leaf PEM, "ARIResponse": a renewalInfo
+ *       document as a JSON string} (member names without case, as Go's decoder): sets the
+ *       certificate's ARI window and explanationURL (ari_set_window). 200 with an empty
+ *       body; 400 for a body, PEM or ARIResponse that does not parse (the window needs
+ *       RFC 3339 start < end); 404 for a certificate the store does not hold.
  * Ours:
  *   GET /clock    {"now_ms": N, "now": "RFC 3339", "frozen": bool}: the one clock every
  *       part of mockca (and the embedded dnsmock) reads.
  *   POST /clock   a JSON object with any of "set_ms" (epoch ms), "advance_ms" (may be
  *       negative), "freeze": true, "resume": true, "reset": true (back to real time),
  *       applied in that order; answers as GET. 400 for an empty object, an unknown
- *       member, a wrong type, or freeze with resume. */
+ *       member, a wrong type, or freeze with resume.
+ *   POST /sweep   one housekeeping pass now (store_sweep and ca_prune, which a thread also
+ *       runs every sweepIntervalSeconds of real time): {"dropped": N, "pruned": N, and the
+ *       store's counts "accounts", "orders", "authzs", "challenges", "certs"}. */
 #ifndef MOCKCA_MGMT_H
 #define MOCKCA_MGMT_H
 

@@ -2,10 +2,12 @@
  * binds the listeners, and tears them down in reverse. */
 #include "mockca/mockca.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "common/log.h"
 #include "dnsmock/dnsmock.h"
@@ -140,7 +142,89 @@ static enum mc_err mockca_vaq(struct mockca *m)
     vc.rng_mu = &m->rng_mu;
     vc.caa_domains = (const char *const *)m->cfg.caa_identities;
     vc.n_caa_domains = m->cfg.n_caa_identities;
+    if (m->cfg.rl_failed_validations.count > 0) {
+        vc.limits = m->limits;
+        vc.failed_window_ms = m->cfg.rl_failed_validations.window_s * 1000;
+    }
     return vaq_new(&vc, &m->vaq);
+}
+
+/* ---- housekeeping ---------------------------------------------------------------------- */
+
+void mockca_sweep(struct mockca *m, size_t *store_dropped, size_t *ca_pruned)
+{
+    size_t dropped = store_sweep(m->store);
+    size_t pruned = ca_prune(m->ca);
+    struct store_counts sc;
+
+    store_counts(m->store, &sc);
+    log_msg(dropped + pruned > 0 ? LOGL_INFO : LOGL_DEBUG, "mockca.sweep",
+            "dropped=%zu pruned=%zu accounts=%zu orders=%zu authzs=%zu challenges=%zu certs=%zu",
+            dropped, pruned, sc.accounts, sc.orders, sc.authzs, sc.challenges, sc.certs);
+    if (store_dropped != NULL)
+        *store_dropped = dropped;
+    if (ca_pruned != NULL)
+        *ca_pruned = pruned;
+}
+
+void mockca_rate_limited(struct http_response *resp, int64_t retry_after_ms, const char *detail)
+{
+    char v[32];
+    int64_t s = retry_after_ms / 1000 + (retry_after_ms % 1000 != 0 ? 1 : 0);
+
+    wfe_problemf(resp, ACME_P_RATE_LIMITED, 0, "%s", detail);
+    snprintf(v, sizeof(v), "%lld", (long long)(s > 0 ? s : 1));
+    if (http_response_header(resp, "Retry-After", v) != MC_OK)
+        log_msg(LOGL_WARN, "acme.retry_after", "err=cannot_add");
+}
+
+/* Sweeps every sweep_interval_s seconds of real time, not of the mockca clock: a frozen
+ * clock must not stop the memory bound, and an advanced one must not spin. Waits on the
+ * condition variable so that mockca_stop ends it at once. */
+static void *mockca_sweeper(void *arg)
+{
+    struct mockca *m = arg;
+    struct timespec next;
+
+    pthread_mutex_lock(&m->sweep_mu);
+    for (;;) {
+        clock_gettime(CLOCK_MONOTONIC, &next);
+        next.tv_sec += (time_t)m->cfg.sweep_interval_s;
+        while (!m->sweep_stop) {
+            int rc = pthread_cond_timedwait(&m->sweep_cv, &m->sweep_mu, &next);
+            if (rc == ETIMEDOUT)
+                break;
+        }
+        if (m->sweep_stop)
+            break;
+        pthread_mutex_unlock(&m->sweep_mu);
+        mockca_sweep(m, NULL, NULL);
+        pthread_mutex_lock(&m->sweep_mu);
+    }
+    pthread_mutex_unlock(&m->sweep_mu);
+    return NULL;
+}
+
+static enum mc_err mockca_sweeper_start(struct mockca *m)
+{
+    if (m->cfg.sweep_interval_s <= 0)
+        return MC_OK;
+    if (pthread_create(&m->sweeper, NULL, mockca_sweeper, m) != 0)
+        return MC_ERR_NOMEM;
+    m->sweeper_started = true;
+    return MC_OK;
+}
+
+static void mockca_sweeper_stop(struct mockca *m)
+{
+    if (!m->sweeper_started)
+        return;
+    pthread_mutex_lock(&m->sweep_mu);
+    m->sweep_stop = true;
+    pthread_cond_broadcast(&m->sweep_cv);
+    pthread_mutex_unlock(&m->sweep_mu);
+    pthread_join(m->sweeper, NULL);
+    m->sweeper_started = false;
 }
 
 static enum mc_err mockca_mgmt(struct mockca *m)
@@ -187,6 +271,14 @@ enum mc_err mockca_start(struct mockca_config *cfg, struct mockca **out)
     memset(cfg, 0, sizeof(*cfg));
     atomic_init(&m->ready, false);
     pthread_mutex_init(&m->rng_mu, NULL);
+    pthread_mutex_init(&m->sweep_mu, NULL);
+    {
+        pthread_condattr_t attr;
+        pthread_condattr_init(&attr);
+        pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+        pthread_cond_init(&m->sweep_cv, &attr);
+        pthread_condattr_destroy(&attr);
+    }
 
     m->clock = clock_new();
     if (m->clock == NULL)
@@ -249,6 +341,9 @@ enum mc_err mockca_start(struct mockca_config *cfg, struct mockca **out)
         log_msg(LOGL_ERROR, "mockca.listen", "addr=%s err=%s", m->cfg.mgmt_addr, mc_strerror(e));
         goto fail;
     }
+    e = mockca_sweeper_start(m);
+    if (e != MC_OK)
+        goto fail;
     atomic_store(&m->ready, true);
     log_msg(LOGL_INFO, "mockca.start", "directory=%s mgmt=%s dns=%s seed=%llu", m->dir_url,
             m->mgmt_url[0] != '\0' ? m->mgmt_url : "off", m->dns_addr,
@@ -265,6 +360,7 @@ void mockca_stop(struct mockca *m)
     if (m == NULL)
         return;
     atomic_store(&m->ready, false);
+    mockca_sweeper_stop(m); /* first: it reads the store and the CA */
     http_server_stop(m->mgmt);
     http_server_stop(m->acme);
     vaq_free(m->vaq); /* after the listener: no handler can queue a job any more */
@@ -277,6 +373,8 @@ void mockca_stop(struct mockca *m)
     fault_engine_free(m->faults);
     clock_free(m->clock);
     pthread_mutex_destroy(&m->rng_mu);
+    pthread_cond_destroy(&m->sweep_cv);
+    pthread_mutex_destroy(&m->sweep_mu);
     mockca_config_free(&m->cfg);
     free(m);
 }

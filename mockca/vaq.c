@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "mockca/ratelimit.h"
 
 #define VAQ_STOP_MARGIN_MS 2000
 #define VAQ_DEFAULT_VA_TIMEOUT_MS 10000
@@ -122,6 +123,22 @@ static void vaq_validate(struct vaq *q, const struct vaq_item *it, struct va_res
     }
 }
 
+/* Counts a failed validation of the identifier for the failedValidationsPerIdentifier
+ * limit, which newOrder checks. */
+static void vaq_count_failure(struct vaq *q, const struct vaq_item *it)
+{
+    char key[sizeof(VAQ_FAILED_KEY_PREFIX) + 4 + IDENT_MAX_LEN + 1];
+    int w;
+
+    if (q->cfg.limits == NULL || q->cfg.failed_window_ms <= 0 || it->ident.value == NULL)
+        return;
+    w = snprintf(key, sizeof(key), "%s%s:%s", VAQ_FAILED_KEY_PREFIX,
+                 it->ident.type == IDENT_IP ? "ip" : "dns", it->ident.value);
+    if (w < 0 || (size_t)w >= sizeof(key))
+        return;
+    ratelimit_record(q->cfg.limits, key, q->cfg.failed_window_ms);
+}
+
 static void *vaq_worker(void *arg)
 {
     struct vaq *q = arg;
@@ -159,6 +176,8 @@ static void *vaq_worker(void *arg)
             if (e != MC_OK)
                 log_msg(LOGL_WARN, "va.store", "challenge=%s err=%s", it.challenge_id,
                         mc_strerror(e));
+            if (!res.valid)
+                vaq_count_failure(q, &it);
         }
         vaq_item_clear(&it);
     }

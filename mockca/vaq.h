@@ -24,6 +24,11 @@
 #define VAQ_MAX_WORKERS 64
 #define VAQ_KEYAUTH_MAX 512 /* token (43) + "." + thumbprint (43); generous */
 #define VAQ_URL_MAX 512
+/* The rate-limit key of failed validations of an identifier: this prefix, "dns:" or "ip:",
+ * then the identifier's value without "*." (newOrder reads the same key). */
+#define VAQ_FAILED_KEY_PREFIX "failed-validation:"
+
+struct ratelimit;
 
 struct vaq_config {
     struct store *store;        /* borrowed; must outlive the queue */
@@ -35,6 +40,10 @@ struct vaq_config {
     pthread_mutex_t *rng_mu;
     const char *const *caa_domains; /* borrowed; n_caa_domains 0: CAA is not checked */
     size_t n_caa_domains;
+    /* Failed validations are recorded per identifier in limits (borrowed, outlives the
+     * queue) under VAQ_FAILED_KEY_PREFIX when failed_window_ms > 0; NULL: not counted. */
+    struct ratelimit *limits;
+    int64_t failed_window_ms;
     unsigned workers; /* 0: VAQ_DEFAULT_WORKERS */
     size_t capacity;  /* queued jobs; 0: VAQ_DEFAULT_CAPACITY */
 };

@@ -18,6 +18,7 @@
 #include "mockca/acme/request.h"
 #include "mockca/acme/wfe.h"
 #include "mockca/internal.h"
+#include "mockca/ratelimit.h"
 #include "mockca/store.h"
 
 #define ACCOUNT_EAB_KID_MAX 256
@@ -237,6 +238,35 @@ void account_nonce(void *ctx, const struct http_request *req, struct http_respon
 
 /* ---- newAccount ----------------------------------------------------------------------- */
 
+/* accountsPerAddress (config.h): counts one new account for the client's address; false
+ * when resp holds the 429. Only creations count: a client finding its existing account
+ * again (section 7.3.1) is not refused. */
+static bool account_rate_limit(struct mockca *m, const struct http_request *req,
+                               struct http_response *resp)
+{
+    const struct mockca_rate_limit *ap = &m->cfg.rl_accounts_per_address;
+    char key[sizeof(req->remote_addr) + 16], detail[ACME_DETAIL_MAX];
+    int64_t retry_ms = 0;
+    enum mc_err e;
+
+    if (ap->count == 0)
+        return true;
+    snprintf(key, sizeof(key), "accounts:%s", req->remote_addr[0] != '\0' ? req->remote_addr : "?");
+    e = ratelimit_take(m->limits, key, ap->count, ap->window_s * 1000, &retry_ms);
+    if (e == MC_ERR_LIMIT) {
+        snprintf(detail, sizeof(detail),
+                 "too many new accounts from %s: %u in %lld seconds", req->remote_addr, ap->count,
+                 (long long)ap->window_s);
+        mockca_rate_limited(resp, retry_ms, detail);
+        log_msg(LOGL_INFO, "acme.rate_limited", "limit=accountsPerAddress addr=%s",
+                req->remote_addr);
+        return false;
+    }
+    if (e != MC_OK)
+        log_msg(LOGL_WARN, "acme.rate_limit", "limit=accountsPerAddress err=%s", mc_strerror(e));
+    return true;
+}
+
 void account_new(void *ctx, const struct http_request *req, struct http_response *resp)
 {
     struct mockca *m = ctx;
@@ -286,6 +316,17 @@ void account_new(void *ctx, const struct http_request *req, struct http_response
         wfe_problem(resp, &err);
         goto out;
     }
+    /* The directory always names terms of service, so a new account must agree to them
+     * (section 7.3): Pebble's answer, agreementRequired 403 with a Link to the terms.
+     * Pebble checks this before the contacts; here a bad contact is named first, so
+     * either mistake is reported on its own. */
+    if (!tos) {
+        if (wfe_link(resp, ACCOUNT_TOS_URL, "terms-of-service") != MC_OK)
+            log_msg(LOGL_WARN, "acme.link_header", "err=cannot_add");
+        wfe_problemf(resp, ACME_P_AGREEMENT_REQUIRED, 0,
+                     "the account must agree to the terms of service (termsOfServiceAgreed)");
+        goto out;
+    }
     eab = cJSON_GetObjectItemCaseSensitive(s.payload, "externalAccountBinding");
     if (eab != NULL && !cJSON_IsNull(eab)) {
         if (!cJSON_IsObject(eab)) {
@@ -306,6 +347,8 @@ void account_new(void *ctx, const struct http_request *req, struct http_response
                      "this server requires an externalAccountBinding");
         goto out;
     }
+    if (!account_rate_limit(m, req, resp))
+        goto out;
     e = store_account_new(m->store, s.key, contacts, n_contacts, tos,
                           eab_kid[0] != '\0' ? eab_kid : NULL, id, existing);
     if (e == MC_ERR_EXISTS) {

@@ -25,6 +25,7 @@
 #include "mockca/acme/wfe.h"
 #include "mockca/ca.h"
 #include "mockca/internal.h"
+#include "mockca/ratelimit.h"
 #include "mockca/store.h"
 #include "mockca/vaq.h"
 
@@ -142,6 +143,11 @@ static bool order_parse_time(const char *s, int64_t *out)
         return false;
     *out = (int64_t)t - sign * (oh * 3600 + om * 60);
     return true;
+}
+
+bool mockca_parse_rfc3339(const char *s, int64_t *out)
+{
+    return s != NULL && order_parse_time(s, out);
 }
 
 /* Whether the domainBlocklist holds name (a wildcard's base name) or one of its parents. */
@@ -291,6 +297,60 @@ static enum acme_problem order_opt_time(const cJSON *payload, const char *name, 
  * answers. It is marked replaced at once, check and mark in one store call, so that two
  * concurrent orders cannot both replace it; *hex (new) names it for undoing the mark if
  * the order is not created. false with the problem written. */
+/* The rate limits of newOrder (config.h): an identifier with failedValidationsPerIdentifier
+ * failed validations in the window is refused, then the order counts against
+ * ordersPerAccount. Counting happens before the store creates the order, so a request
+ * that passed every check counts even if the store then fails: an overcount by an
+ * internal error is harmless, an undercount would let a loop through. false when resp
+ * holds the 429. */
+static bool order_rate_limits(struct mockca *m, const char *account_id,
+                              const struct ident_list *idents, struct http_response *resp)
+{
+    const struct mockca_rate_limit *fv = &m->cfg.rl_failed_validations;
+    const struct mockca_rate_limit *op = &m->cfg.rl_orders_per_account;
+    char key[sizeof(VAQ_FAILED_KEY_PREFIX) + 4 + IDENT_MAX_LEN + 1], detail[ACME_DETAIL_MAX];
+    int64_t retry_ms = 0;
+    enum mc_err e;
+
+    for (size_t i = 0; fv->count > 0 && i < idents->n; i++) {
+        const struct ident *id = &idents->v[i];
+        const char *v = id->value;
+        if (id->type == IDENT_DNS && strncmp(v, "*.", 2) == 0)
+            v += 2; /* a wildcard's failures are its base name's (vaq counts without "*.") */
+        snprintf(key, sizeof(key), "%s%s:%s", VAQ_FAILED_KEY_PREFIX,
+                 id->type == IDENT_IP ? "ip" : "dns", v);
+        if (ratelimit_count(m->limits, key, fv->window_s * 1000) < fv->count)
+            continue;
+        /* Over the limit: take() counts nothing when it refuses and gives the wait. Should
+         * failures leave the window between the two calls, take() counts one failure too
+         * many and the order goes ahead, which is the right answer for it. */
+        e = ratelimit_take(m->limits, key, fv->count, fv->window_s * 1000, &retry_ms);
+        if (e != MC_ERR_LIMIT)
+            continue;
+        snprintf(detail, sizeof(detail),
+                 "too many failed validations for \"%.253s\": %u in %lld seconds", id->value,
+                 fv->count, (long long)fv->window_s);
+        mockca_rate_limited(resp, retry_ms, detail);
+        log_msg(LOGL_INFO, "acme.rate_limited", "limit=failedValidationsPerIdentifier ident=%s",
+                id->value);
+        return false;
+    }
+    if (op->count == 0)
+        return true;
+    snprintf(key, sizeof(key), "orders:%s", account_id);
+    e = ratelimit_take(m->limits, key, op->count, op->window_s * 1000, &retry_ms);
+    if (e == MC_ERR_LIMIT) {
+        snprintf(detail, sizeof(detail), "too many new orders for this account: %u in %lld seconds",
+                 op->count, (long long)op->window_s);
+        mockca_rate_limited(resp, retry_ms, detail);
+        log_msg(LOGL_INFO, "acme.rate_limited", "limit=ordersPerAccount account=%s", account_id);
+        return false;
+    }
+    if (e != MC_OK)
+        log_msg(LOGL_WARN, "acme.rate_limit", "limit=ordersPerAccount err=%s", mc_strerror(e));
+    return true;
+}
+
 static bool order_mark_replaced(struct mockca *m, const char *account_id, const uint8_t *serial,
                                 size_t serial_len, char **hex, struct http_response *resp)
 {
@@ -380,6 +440,8 @@ void order_new(void *ctx, const struct http_request *req, struct http_response *
         goto out;
     }
     orq.replaces = e == MC_OK ? replaces : NULL;
+    if (!order_rate_limits(m, s.account_id, &idents, resp))
+        goto out;
     if (orq.replaces != NULL && !order_mark_replaced(m, s.account_id, serial, serial_len,
                                                      &replaced_hex, resp))
         goto out;

@@ -42,6 +42,7 @@ static const struct {
     [ACME_P_UNSUPPORTED_CONTACT] = ACME_PROBLEM("unsupportedContact", 400),
     [ACME_P_UNSUPPORTED_IDENTIFIER] = ACME_PROBLEM("unsupportedIdentifier", 400),
     [ACME_P_USER_ACTION_REQUIRED] = ACME_PROBLEM("userActionRequired", 403),
+    [ACME_P_AGREEMENT_REQUIRED] = ACME_PROBLEM("agreementRequired", 403),
 };
 
 const char *acme_problem_name(enum acme_problem p)

@@ -34,6 +34,10 @@ enum acme_problem {
     ACME_P_UNSUPPORTED_CONTACT,
     ACME_P_UNSUPPORTED_IDENTIFIER,
     ACME_P_USER_ACTION_REQUIRED,
+    /* Not in RFC 8555's table, but what Pebble and Boulder send (403) to a newAccount that
+     * does not agree to the terms of service; appended so earlier values keep their
+     * numbers. */
+    ACME_P_AGREEMENT_REQUIRED,
     ACME_P_COUNT
 };
 
@@ -43,7 +47,7 @@ const char *acme_problem_urn(enum acme_problem p);
 const char *acme_problem_name(enum acme_problem p);
 /* The status a problem is sent with unless a check says otherwise, as Pebble and Boulder
  * send them: 403 for unauthorized, caa, orderNotReady (RFC 8555 section 7.4),
- * userActionRequired and compound; 409 alreadyReplaced; 429 rateLimited; 500
+ * userActionRequired, agreementRequired and compound; 409 alreadyReplaced; 429 rateLimited; 500
  * serverInternal; 400 for every other type (accountDoesNotExist included). */
 int acme_problem_status(enum acme_problem p);
 /* Parses a URN or a short name; ACME_P_NONE when unknown. */

@@ -229,13 +229,32 @@ void wfe_check_config(struct mockca *m)
 
 /* ---- hooks ------------------------------------------------------------------------------ */
 
+/* RFC 8555 section 6.1: ACME clients MUST send a User-Agent. Pebble does not check it,
+ * so neither do we by default (a test's own HTTP client may not set one); -strict refuses
+ * an ACME POST without one as malformed. The OCSP responder is exempt: its clients are
+ * not ACME clients. */
+static bool wfe_user_agent_ok(const struct mockca *m, const struct http_request *req)
+{
+    const char *ua;
+
+    if (!m->cfg.strict || strcmp(req->method, "POST") != 0 ||
+        strcmp(req->path, MOCKCA_PATH_OCSP) == 0)
+        return true;
+    ua = http_request_header(req, "User-Agent");
+    return ua != NULL && ua[0] != '\0';
+}
+
 static void wfe_before(void *ctx, const struct http_request *req, struct http_response *resp)
 {
     struct mockca *m = ctx;
 
-    (void)req;
-    if (!atomic_load(&m->ready))
+    if (!atomic_load(&m->ready)) {
         wfe_problemf(resp, ACME_P_SERVER_INTERNAL, 503, "mockca is starting");
+        return;
+    }
+    if (!wfe_user_agent_ok(m, req))
+        wfe_problemf(resp, ACME_P_MALFORMED, 0,
+                     "a User-Agent header is required (RFC 8555 section 6.1)");
 }
 
 /* Every response carries a fresh nonce (section 6.5: the server must send one on every

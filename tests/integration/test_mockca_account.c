@@ -601,7 +601,9 @@ START_TEST(test_contacts)
     }
     /* Two good ones (Pebble's limit), and the mailto scheme in any case. */
     post(ACME_PATH_NEW_ACCOUNT, k, NULL,
-         "{\"contact\":[\"mailto:a.b+c@mail.example.com\",\"MAILTO:d@example.org\"]}", &r);
+         "{\"termsOfServiceAgreed\":true,"
+         "\"contact\":[\"mailto:a.b+c@mail.example.com\",\"MAILTO:d@example.org\"]}",
+         &r);
     ck_assert_int_eq(r.status, 201);
     j = body_json(&r);
     ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j, "contact")), 2);

@@ -1,0 +1,1178 @@
+/* Integration tests of mockca's limits and housekeeping, in-process over HTTPS with
+ * libcurl and real JWS: the configurable rate limits (orders per account, failed
+ * validations per identifier, accounts per address) with their 429 rateLimited and
+ * Retry-After on a frozen clock; retention applied by POST /sweep and by the sweeper
+ * thread; Pebble's POST /set-renewal-info/; newAccount's agreementRequired; and -strict's
+ * User-Agent check. */
+#include <check.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+#include <openssl/x509.h>
+
+#include "common/b64url.h"
+#include "common/csr.h"
+#include "common/http.h"
+#include "common/jose.h"
+#include "common/keys.h"
+#include "common/pem.h"
+#include "common/x509.h"
+#include "dnsmock/dnsmock.h"
+#include "dnsmock/zone.h"
+#include "mockca/acme/render.h"
+#include "mockca/internal.h" /* m->clock and m->store */
+#include "common/ari.h"
+#include "common/clock.h"
+#include "mockca/mockca.h"
+#include "mockca/store.h"
+#include "testutil.h"
+
+#define JOSE_CT "Content-Type: application/jose+json"
+#define URN "urn:ietf:params:acme:error:"
+#define POLL_TRIES 200 /* x 25 ms: 5 s at most per poll loop */
+#define POLL_SLEEP_NS 25000000L
+#define MAX_TOKENS 16
+
+/* ---- the http-01 responder (the client's side of the challenge) ------------------------ */
+
+static pthread_mutex_t g_tok_mu = PTHREAD_MUTEX_INITIALIZER;
+static char g_tok[MAX_TOKENS][64];
+static char g_keyauth[MAX_TOKENS][160];
+static size_t g_ntok;
+static struct http_server *g_resp_srv;
+
+static void responder(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+    const char *tok = req->nparams > 0 ? req->params[0] : "";
+    enum mc_err e = MC_ERR_NOT_FOUND;
+
+    (void)ctx;
+    pthread_mutex_lock(&g_tok_mu);
+    for (size_t i = 0; i < g_ntok; i++)
+        if (strcmp(g_tok[i], tok) == 0) {
+            e = http_response_body(resp, 200, "text/plain", g_keyauth[i], strlen(g_keyauth[i]));
+            break;
+        }
+    pthread_mutex_unlock(&g_tok_mu);
+    if (e != MC_OK && http_response_error(resp, 404, "no such token") != MC_OK)
+        resp->status = 404;
+}
+
+static const struct http_route responder_routes[] = {
+    {"GET", "/.well-known/acme-challenge/{}", responder},
+};
+
+static void provision_http(const char *token, const char *keyauth)
+{
+    pthread_mutex_lock(&g_tok_mu);
+    ck_assert_uint_lt(g_ntok, MAX_TOKENS);
+    snprintf(g_tok[g_ntok], sizeof(g_tok[0]), "%s", token);
+    snprintf(g_keyauth[g_ntok], sizeof(g_keyauth[0]), "%s", keyauth);
+    g_ntok++;
+    pthread_mutex_unlock(&g_tok_mu);
+}
+
+/* ---- one mockca and one client per test ------------------------------------------------ */
+
+struct resp {
+    long status;
+    char *body;
+    char *headers;
+};
+
+static struct mockca *g_m;
+static CURL *g_curl;
+static char g_nonce[64];
+static char g_base[128];
+static const char *g_user_agent; /* NULL: libcurl sends none */
+
+static size_t collect(char *p, size_t size, size_t n, void *ud)
+{
+    char **buf = ud;
+    size_t add = size * n, old = *buf != NULL ? strlen(*buf) : 0;
+    char *nb = realloc(*buf, old + add + 1);
+    ck_assert_ptr_nonnull(nb);
+    memcpy(nb + old, p, add);
+    nb[old + add] = '\0';
+    *buf = nb;
+    return add;
+}
+
+static void resp_free(struct resp *r)
+{
+    free(r->body);
+    free(r->headers);
+    memset(r, 0, sizeof(*r));
+}
+
+/* The value of the last header called name (new string), or NULL. */
+static char *header(const struct resp *r, const char *name)
+{
+    char *found = NULL;
+    const char *p = r->headers;
+    size_t nl = strlen(name);
+
+    while (p != NULL && *p != '\0') {
+        const char *eol = strstr(p, "\r\n");
+        size_t len = eol != NULL ? (size_t)(eol - p) : strlen(p);
+        if (len > nl && strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
+            const char *v = p + nl + 1;
+            while (*v == ' ')
+                v++;
+            free(found);
+            found = strndup(v, len - (size_t)(v - p));
+        }
+        p = eol != NULL ? eol + 2 : NULL;
+    }
+    return found;
+}
+
+/* How many headers called name contain sub. */
+static int header_count(const struct resp *r, const char *name, const char *sub)
+{
+    const char *p = r->headers;
+    size_t nl = strlen(name);
+    int n = 0;
+
+    while (p != NULL && *p != '\0') {
+        const char *eol = strstr(p, "\r\n");
+        size_t len = eol != NULL ? (size_t)(eol - p) : strlen(p);
+        if (len > nl && strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
+            char *line = strndup(p, len);
+            if (strstr(line, sub) != NULL)
+                n++;
+            free(line);
+        }
+        p = eol != NULL ? eol + 2 : NULL;
+    }
+    return n;
+}
+
+static void http(const char *method, const char *url, const char *body, struct resp *out)
+{
+    struct curl_slist *sl = NULL;
+    char *nonce;
+
+    memset(out, 0, sizeof(*out));
+    curl_easy_reset(g_curl);
+    struct curl_blob blob = {.data = (void *)mockca_tls_root_pem(g_m),
+                             .len = strlen(mockca_tls_root_pem(g_m)),
+                             .flags = CURL_BLOB_COPY};
+    ck_assert_int_eq(curl_easy_setopt(g_curl, CURLOPT_CAINFO_BLOB, &blob), CURLE_OK);
+    curl_easy_setopt(g_curl, CURLOPT_URL, url);
+    curl_easy_setopt(g_curl, CURLOPT_TIMEOUT, 20L);
+    curl_easy_setopt(g_curl, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(g_curl, CURLOPT_WRITEDATA, &out->body);
+    curl_easy_setopt(g_curl, CURLOPT_HEADERFUNCTION, collect);
+    curl_easy_setopt(g_curl, CURLOPT_HEADERDATA, &out->headers);
+    if (strcmp(method, "HEAD") == 0)
+        curl_easy_setopt(g_curl, CURLOPT_NOBODY, 1L);
+    else if (strcmp(method, "POST") == 0)
+        curl_easy_setopt(g_curl, CURLOPT_POSTFIELDS, body != NULL ? body : "");
+    if (g_user_agent != NULL)
+        curl_easy_setopt(g_curl, CURLOPT_USERAGENT, g_user_agent);
+    sl = curl_slist_append(sl, JOSE_CT);
+    sl = curl_slist_append(sl, "Expect:");
+    curl_easy_setopt(g_curl, CURLOPT_HTTPHEADER, sl);
+    CURLcode rc = curl_easy_perform(g_curl);
+    curl_slist_free_all(sl);
+    ck_assert_msg(rc == CURLE_OK, "%s %s: %s", method, url, curl_easy_strerror(rc));
+    curl_easy_getinfo(g_curl, CURLINFO_RESPONSE_CODE, &out->status);
+    if (out->body == NULL)
+        out->body = strdup("");
+    if (out->headers == NULL)
+        out->headers = strdup("");
+    nonce = header(out, "Replay-Nonce");
+    ck_assert_msg(nonce != NULL, "%s %s -> %ld without Replay-Nonce", method, url, out->status);
+    snprintf(g_nonce, sizeof(g_nonce), "%s", nonce);
+    free(nonce);
+}
+
+static char *url_of(const char *path)
+{
+    size_t n = strlen(g_base) + strlen(path) + 1;
+    char *u = malloc(n);
+    ck_assert_ptr_nonnull(u);
+    snprintf(u, n, "%s%s", g_base, path);
+    return u;
+}
+
+static cJSON *body_json(const struct resp *r)
+{
+    cJSON *j = cJSON_Parse(r->body);
+    ck_assert_msg(j != NULL, "not JSON: %s", r->body);
+    return j;
+}
+
+static const char *jstr(const cJSON *j, const char *name)
+{
+    const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, name));
+    ck_assert_msg(s != NULL, "no string %s", name);
+    return s;
+}
+
+static void assert_problem(const struct resp *r, long status, const char *name)
+{
+    char urn[128], *ct = header(r, "Content-Type");
+    cJSON *j = body_json(r);
+
+    snprintf(urn, sizeof(urn), URN "%s", name);
+    ck_assert_msg(r->status == status, "status %ld, want %ld: %s", r->status, status, r->body);
+    ck_assert_ptr_nonnull(ct);
+    ck_assert_str_eq(ct, "application/problem+json");
+    ck_assert_msg(strcmp(jstr(j, "type"), urn) == 0, "type: %s, want %s", r->body, name);
+    free(ct);
+    cJSON_Delete(j);
+}
+
+static EVP_PKEY *newkey(void)
+{
+    EVP_PKEY *k = NULL;
+    ck_assert_int_eq(key_generate(KEY_EC_P256, &k), MC_OK);
+    return k;
+}
+
+/* A signed POST of payload (NULL: POST-as-GET) to url, with kid (NULL: the jwk of key). */
+static void post_url(const char *url, EVP_PKEY *key, const char *kid, const char *payload,
+                     struct resp *out)
+{
+    enum jose_alg alg;
+    cJSON *h = cJSON_CreateObject(), *jws = NULL;
+    char *body;
+
+    cJSON_AddStringToObject(h, "nonce", g_nonce);
+    cJSON_AddStringToObject(h, "url", url);
+    if (kid != NULL) {
+        cJSON_AddStringToObject(h, "kid", kid);
+    } else {
+        cJSON *jwk = NULL;
+        ck_assert_int_eq(jwk_to_json(key, &jwk), MC_OK);
+        cJSON_AddItemToObject(h, "jwk", jwk);
+    }
+    ck_assert_int_eq(jose_alg_for_key(key, &alg), MC_OK);
+    ck_assert_int_eq(jws_sign(key, alg, h, (const uint8_t *)payload,
+                              payload != NULL ? strlen(payload) : 0, &jws),
+                     MC_OK);
+    body = cJSON_PrintUnformatted(jws);
+    http("POST", url, body, out);
+    free(body);
+    cJSON_Delete(jws);
+    cJSON_Delete(h);
+}
+
+static void post(const char *path, EVP_PKEY *key, const char *kid, const char *payload,
+                 struct resp *out)
+{
+    char *url = url_of(path);
+    post_url(url, key, kid, payload, out);
+    free(url);
+}
+
+/* A fresh account for key; its URL (the kid), new string. */
+static char *account(EVP_PKEY *key)
+{
+    struct resp r;
+    char *loc;
+
+    post(ACME_PATH_NEW_ACCOUNT, key, NULL, "{\"termsOfServiceAgreed\":true}", &r);
+    ck_assert_int_eq(r.status, 201);
+    loc = header(&r, "Location");
+    ck_assert_ptr_nonnull(loc);
+    resp_free(&r);
+    return loc;
+}
+
+static void start_with(void (*adjust)(struct mockca_config *))
+{
+    struct mockca_config cfg;
+    struct http_server_config hc;
+    struct resp r;
+
+    pthread_mutex_lock(&g_tok_mu);
+    g_ntok = 0;
+    pthread_mutex_unlock(&g_tok_mu);
+    /* The responder first: its port is the CA's http-01 port. */
+    memset(&hc, 0, sizeof(hc));
+    hc.bind_addr = "127.0.0.1";
+    hc.routes = responder_routes;
+    hc.nroutes = 1;
+    ck_assert_int_eq(http_server_start(&hc, &g_resp_srv), MC_OK);
+
+    ck_assert_int_eq(mockca_config_init(&cfg), MC_OK);
+    free(cfg.listen_addr);
+    cfg.listen_addr = strdup("127.0.0.1:0");
+    free(cfg.mgmt_addr);
+    cfg.mgmt_addr = strdup("127.0.0.1:0");
+    free(cfg.dns_listen_addr); /* the embedded dnsmock: port 0, never the binary's 8053 */
+    cfg.dns_listen_addr = strdup("127.0.0.1:0");
+    free(cfg.dns_mgmt_addr);
+    cfg.dns_mgmt_addr = strdup("127.0.0.1:0");
+    cfg.http_port = http_server_port(g_resp_srv);
+    cfg.va_nosleep = true;
+    cfg.authz_reuse_pct = 0;
+    if (adjust != NULL)
+        adjust(&cfg);
+    ck_assert_int_eq(mockca_start(&cfg, &g_m), MC_OK);
+    ck_assert_ptr_nonnull(mockca_dnsmock(g_m));
+    const char *dir = mockca_directory_url(g_m);
+    snprintf(g_base, sizeof(g_base), "%.*s", (int)(strlen(dir) - strlen(ACME_PATH_DIRECTORY)), dir);
+    g_curl = curl_easy_init();
+    ck_assert_ptr_nonnull(g_curl);
+    char *u = url_of(ACME_PATH_NONCE);
+    http("HEAD", u, NULL, &r);
+    free(u);
+    ck_assert_int_eq(r.status, 200);
+    resp_free(&r);
+}
+
+static void teardown(void)
+{
+    curl_easy_cleanup(g_curl);
+    g_curl = NULL;
+    mockca_stop(g_m);
+    g_m = NULL;
+    http_server_stop(g_resp_srv);
+    g_resp_srv = NULL;
+}
+
+/* ---- ACME steps ------------------------------------------------------------------------ */
+
+static void pause_a_little(void)
+{
+    struct timespec ts = {0, POLL_SLEEP_NS};
+    nanosleep(&ts, NULL);
+}
+
+/* newOrder with payload: 201 expected; the order's URL (new string) and JSON (caller frees). */
+static char *new_order(EVP_PKEY *key, const char *kid, const char *payload, cJSON **order)
+{
+    struct resp r;
+    char *loc;
+
+    post(ACME_PATH_NEW_ORDER, key, kid, payload, &r);
+    ck_assert_msg(r.status == 201, "newOrder: %ld %s", r.status, r.body);
+    loc = header(&r, "Location");
+    ck_assert_ptr_nonnull(loc);
+    ck_assert_ptr_nonnull(strstr(loc, ACME_PATH_ORDER));
+    *order = body_json(&r);
+    ck_assert_str_eq(jstr(*order, "status"), "pending");
+    resp_free(&r);
+    return loc;
+}
+
+/* POST-as-GET url; the JSON body (caller frees) after asserting 200. */
+static cJSON *fetch(EVP_PKEY *key, const char *kid, const char *url)
+{
+    struct resp r;
+    cJSON *j;
+
+    post_url(url, key, kid, NULL, &r);
+    ck_assert_msg(r.status == 200, "%s: %ld %s", url, r.status, r.body);
+    j = body_json(&r);
+    resp_free(&r);
+    return j;
+}
+
+/* Polls url until its status is want (or a final status other than want: fails). */
+static cJSON *poll_status(EVP_PKEY *key, const char *kid, const char *url, const char *want)
+{
+    for (int i = 0; i < POLL_TRIES; i++) {
+        cJSON *j = fetch(key, kid, url);
+        const char *st = jstr(j, "status");
+        if (strcmp(st, want) == 0)
+            return j;
+        ck_assert_msg(strcmp(st, "pending") == 0 || strcmp(st, "processing") == 0 ||
+                          strcmp(st, "ready") == 0,
+                      "%s is %s, want %s: %s", url, st, want, cJSON_PrintUnformatted(j));
+        cJSON_Delete(j);
+        pause_a_little();
+    }
+    ck_abort_msg("%s never became %s", url, want);
+    return NULL;
+}
+
+static char *keyauth_of(EVP_PKEY *key, const char *token)
+{
+    char *thumb = NULL, *ka;
+    size_t n;
+
+    ck_assert_int_eq(jwk_thumbprint(key, &thumb), MC_OK);
+    n = strlen(token) + strlen(thumb) + 2;
+    ka = malloc(n);
+    ck_assert_ptr_nonnull(ka);
+    snprintf(ka, n, "%s.%s", token, thumb);
+    free(thumb);
+    return ka;
+}
+
+static void set_txt(const char *name, const char *keyauth)
+{
+    unsigned char d[SHA256_DIGEST_LENGTH];
+    char *v = NULL, host[300];
+
+    SHA256((const unsigned char *)keyauth, strlen(keyauth), d);
+    ck_assert_int_eq(b64url_encode(d, sizeof(d), &v), MC_OK);
+    snprintf(host, sizeof(host), "_acme-challenge.%s", name);
+    ck_assert_int_eq(zone_add_txt(dnsmock_zones(mockca_dnsmock(g_m)), host, v, strlen(v)), MC_OK);
+    free(v);
+}
+
+/* Finds the challenge of type in authorization a. */
+static const cJSON *challenge_of(const cJSON *a, const char *type)
+{
+    const cJSON *c;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(a, "challenges"))
+    {
+        if (strcmp(jstr(c, "type"), type) == 0)
+            return c;
+    }
+    ck_abort_msg("no %s challenge", type);
+    return NULL;
+}
+
+/* Provisions and answers the type challenge of every authorization of order; with
+ * bad_keyauth the responder serves a wrong key authorization. Does not wait. */
+static void answer_all(EVP_PKEY *key, const char *kid, const cJSON *order, const char *type,
+                       bool bad_keyauth)
+{
+    const cJSON *au;
+
+    cJSON_ArrayForEach(au, cJSON_GetObjectItemCaseSensitive(order, "authorizations"))
+    {
+        cJSON *a = fetch(key, kid, au->valuestring);
+        const cJSON *c = challenge_of(a, type);
+        const cJSON *ident = cJSON_GetObjectItemCaseSensitive(a, "identifier");
+        char *ka = keyauth_of(key, jstr(c, "token"));
+        struct resp r;
+        char *up;
+
+        if (bad_keyauth)
+            ka[0] = ka[0] == 'A' ? 'B' : 'A';
+        if (strcmp(type, "http-01") == 0)
+            provision_http(jstr(c, "token"), ka);
+        else
+            set_txt(jstr(ident, "value"), ka);
+        post_url(jstr(c, "url"), key, kid, "{}", &r);
+        ck_assert_msg(r.status == 200, "challenge: %ld %s", r.status, r.body);
+        up = header(&r, "Link");
+        ck_assert_int_eq(header_count(&r, "Link", "rel=\"up\""), 1);
+        ck_assert_int_eq(header_count(&r, "Link", au->valuestring), 1);
+        free(up);
+        resp_free(&r);
+        free(ka);
+        cJSON_Delete(a);
+    }
+}
+
+/* A base64url DER CSR for names, signed by key, with cn (may be NULL). New string. */
+static char *csr_b64(EVP_PKEY *key, const char *cn, const char *const *names, size_t n)
+{
+    struct ident_list l = {0};
+    X509_REQ *req = NULL;
+    uint8_t *der = NULL;
+    size_t dn = 0;
+    char *b = NULL;
+
+    for (size_t i = 0; i < n; i++)
+        ck_assert_int_eq(ident_list_add(&l, IDENT_DNS, names[i]), MC_OK);
+    ck_assert_int_eq(csr_build(key, cn, &l, false, &req), MC_OK);
+    ck_assert_int_eq(csr_to_der(req, &der, &dn), MC_OK);
+    ck_assert_int_eq(b64url_encode(der, dn, &b), MC_OK);
+    free(der);
+    X509_REQ_free(req);
+    ident_list_free(&l);
+    return b;
+}
+
+static void finalize(EVP_PKEY *key, const char *kid, const cJSON *order, const char *csr,
+                     struct resp *r)
+{
+    cJSON *p = cJSON_CreateObject();
+    char *s;
+
+    cJSON_AddStringToObject(p, "csr", csr);
+    s = cJSON_PrintUnformatted(p);
+    post_url(jstr(order, "finalize"), key, kid, s, r);
+    free(s);
+    cJSON_Delete(p);
+}
+
+/* The whole flow for names with challenge type; returns the valid order (caller frees). */
+static cJSON *issue(EVP_PKEY *key, const char *kid, const char *const *names, size_t n,
+                    const char *type)
+{
+    cJSON *p = cJSON_CreateObject(), *ids = cJSON_AddArrayToObject(p, "identifiers"), *order,
+          *ready, *valid;
+    char *payload, *loc, *csr;
+    EVP_PKEY *ck = newkey();
+    struct resp r;
+
+    for (size_t i = 0; i < n; i++) {
+        cJSON *id = cJSON_CreateObject();
+        cJSON_AddStringToObject(id, "type", "dns");
+        cJSON_AddStringToObject(id, "value", names[i]);
+        cJSON_AddItemToArray(ids, id);
+    }
+    payload = cJSON_PrintUnformatted(p);
+    loc = new_order(key, kid, payload, &order);
+    answer_all(key, kid, order, type, false);
+    ready = poll_status(key, kid, loc, "ready");
+    csr = csr_b64(ck, names[0], names, n);
+    finalize(key, kid, ready, csr, &r);
+    ck_assert_msg(r.status == 200, "finalize: %ld %s", r.status, r.body);
+    resp_free(&r);
+    valid = poll_status(key, kid, loc, "valid");
+    free(csr);
+    cJSON_Delete(ready);
+    cJSON_Delete(order);
+    free(loc);
+    free(payload);
+    cJSON_Delete(p);
+    EVP_PKEY_free(ck);
+    return valid;
+}
+
+/* ---- tests ------------------------------------------------------------------------------ */
+
+/* ---- more helpers ------------------------------------------------------------------------ */
+
+/* A fresh nonce (after the clock moved past the old one's lifetime). */
+static void renew_nonce(void)
+{
+    struct resp r;
+    char *u = url_of(ACME_PATH_NONCE);
+
+    http("HEAD", u, NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    resp_free(&r);
+    free(u);
+}
+
+/* Moves the mockca clock (frozen by every fixture here) by ms, and takes a nonce minted
+ * at the new time. */
+static void advance_ms(int64_t ms)
+{
+    clock_advance(g_m->clock, ms);
+    renew_nonce();
+}
+
+/* The Retry-After of r in seconds; the test fails when it is missing. */
+static long retry_after(const struct resp *r)
+{
+    char *v = header(r, "Retry-After");
+    long s;
+
+    ck_assert_msg(v != NULL, "no Retry-After: %s", r->body);
+    s = strtol(v, NULL, 10);
+    free(v);
+    return s;
+}
+
+/* newOrder for one dns name; the response (caller frees). */
+static void order_for(EVP_PKEY *key, const char *kid, const char *name, struct resp *r)
+{
+    char payload[512];
+
+    snprintf(payload, sizeof(payload), "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"%s\"}]}",
+             name);
+    post(ACME_PATH_NEW_ORDER, key, kid, payload, r);
+}
+
+/* A call to the management API; body may be NULL. */
+static long mgmt(const char *method, const char *path, const char *body, struct tu_http *out)
+{
+    char url[256];
+    static const char *const hdrs[] = {"Content-Type: application/json", NULL};
+
+    snprintf(url, sizeof(url), "%s%s", mockca_mgmt_url(g_m), path);
+    ck_assert_int_eq(tu_http(method, url, body, hdrs, NULL, out), 0);
+    return out->status;
+}
+
+static struct mockca_rate_limit g_orders_rl, g_failed_rl, g_accounts_rl;
+static int64_t g_sweep_s;
+static bool g_strict;
+
+static void adjust_limits(struct mockca_config *cfg)
+{
+    cfg->rl_orders_per_account = g_orders_rl;
+    cfg->rl_failed_validations = g_failed_rl;
+    cfg->rl_accounts_per_address = g_accounts_rl;
+    cfg->sweep_interval_s = g_sweep_s;
+    cfg->strict = g_strict;
+}
+
+/* Starts with the limits above and freezes the clock, so every Retry-After is exact. */
+static void start_frozen(void)
+{
+    start_with(adjust_limits);
+    clock_freeze(g_m->clock);
+}
+
+static void reset_knobs(void)
+{
+    memset(&g_orders_rl, 0, sizeof(g_orders_rl));
+    memset(&g_failed_rl, 0, sizeof(g_failed_rl));
+    memset(&g_accounts_rl, 0, sizeof(g_accounts_rl));
+    g_sweep_s = 0;
+    g_strict = false;
+    g_user_agent = NULL;
+}
+
+static void setup_orders_limit(void)
+{
+    reset_knobs();
+    g_orders_rl.count = 2;
+    g_orders_rl.window_s = 60;
+    start_frozen();
+}
+
+static void setup_failed_limit(void)
+{
+    reset_knobs();
+    g_failed_rl.count = 1;
+    g_failed_rl.window_s = 600;
+    start_frozen();
+}
+
+static void setup_accounts_limit(void)
+{
+    reset_knobs();
+    g_accounts_rl.count = 1;
+    g_accounts_rl.window_s = 3600;
+    start_frozen();
+}
+
+static void setup_plain(void)
+{
+    reset_knobs();
+    start_frozen();
+}
+
+static void setup_sweeper(void)
+{
+    reset_knobs();
+    g_sweep_s = 1;
+    start_frozen();
+}
+
+static void setup_strict(void)
+{
+    reset_knobs();
+    g_strict = true;
+    start_frozen();
+}
+
+/* ---- rate limits ------------------------------------------------------------------------ */
+
+START_TEST(test_orders_per_account)
+{
+    EVP_PKEY *k = newkey(), *k2 = newkey();
+    char *kid = account(k), *kid2 = account(k2);
+    struct resp r;
+
+    order_for(k, kid, "a.example.com", &r);
+    ck_assert_int_eq(r.status, 201);
+    resp_free(&r);
+    order_for(k, kid, "b.example.com", &r);
+    ck_assert_int_eq(r.status, 201);
+    resp_free(&r);
+    /* The third in the window: 429 with the whole window to wait (the clock is frozen). */
+    order_for(k, kid, "c.example.com", &r);
+    assert_problem(&r, 429, "rateLimited");
+    ck_assert_int_eq(retry_after(&r), 60);
+    resp_free(&r);
+    /* Another account has its own count. */
+    order_for(k2, kid2, "c.example.com", &r);
+    ck_assert_int_eq(r.status, 201);
+    resp_free(&r);
+    /* 29.5 s later, 30.5 s are left: Retry-After rounds up to 31. */
+    advance_ms(29500);
+    order_for(k, kid, "c.example.com", &r);
+    assert_problem(&r, 429, "rateLimited");
+    ck_assert_int_eq(retry_after(&r), 31);
+    resp_free(&r);
+    /* Past the window the next order goes through, and the one after it is counted anew. */
+    advance_ms(30501);
+    order_for(k, kid, "c.example.com", &r);
+    ck_assert_msg(r.status == 201, "%ld %s", r.status, r.body);
+    resp_free(&r);
+    free(kid);
+    free(kid2);
+    EVP_PKEY_free(k);
+    EVP_PKEY_free(k2);
+}
+END_TEST
+
+START_TEST(test_accounts_per_address)
+{
+    EVP_PKEY *k = newkey(), *k2 = newkey();
+    char *kid = account(k);
+    struct resp r;
+
+    post(ACME_PATH_NEW_ACCOUNT, k2, NULL, "{\"termsOfServiceAgreed\":true}", &r);
+    assert_problem(&r, 429, "rateLimited");
+    ck_assert_int_eq(retry_after(&r), 3600);
+    resp_free(&r);
+    /* Not created: the key still has no account. */
+    post(ACME_PATH_NEW_ACCOUNT, k2, NULL, "{\"onlyReturnExisting\":true}", &r);
+    assert_problem(&r, 400, "accountDoesNotExist");
+    resp_free(&r);
+    /* Finding an existing account again is not a creation and is not refused. */
+    post(ACME_PATH_NEW_ACCOUNT, k, NULL, "{\"termsOfServiceAgreed\":true}", &r);
+    ck_assert_int_eq(r.status, 200);
+    resp_free(&r);
+    advance_ms(3600LL * 1000 + 1);
+    post(ACME_PATH_NEW_ACCOUNT, k2, NULL, "{\"termsOfServiceAgreed\":true}", &r);
+    ck_assert_msg(r.status == 201, "%ld %s", r.status, r.body);
+    resp_free(&r);
+    free(kid);
+    EVP_PKEY_free(k);
+    EVP_PKEY_free(k2);
+}
+END_TEST
+
+START_TEST(test_failed_validations_per_identifier)
+{
+    EVP_PKEY *k = newkey();
+    char *kid = account(k), *loc;
+    cJSON *order, *a;
+    const cJSON *au;
+    struct resp r;
+
+    loc = new_order(k, kid, "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"fail.example.com\"}]}",
+                    &order);
+    answer_all(k, kid, order, "http-01", true); /* a wrong key authorization */
+    au = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(order, "authorizations"), 0);
+    a = poll_status(k, kid, au->valuestring, "invalid");
+    cJSON_Delete(a);
+    /* The identifier has used its one failure in the window; others have not. */
+    order_for(k, kid, "fail.example.com", &r);
+    assert_problem(&r, 429, "rateLimited");
+    ck_assert_int_eq(retry_after(&r), 600);
+    ck_assert_ptr_nonnull(strstr(r.body, "fail.example.com"));
+    resp_free(&r);
+    order_for(k, kid, "*.fail.example.com", &r); /* a wildcard counts as its base name */
+    assert_problem(&r, 429, "rateLimited");
+    resp_free(&r);
+    order_for(k, kid, "other.example.com", &r);
+    ck_assert_int_eq(r.status, 201);
+    resp_free(&r);
+    advance_ms(599LL * 1000);
+    order_for(k, kid, "fail.example.com", &r);
+    assert_problem(&r, 429, "rateLimited");
+    ck_assert_int_eq(retry_after(&r), 1);
+    resp_free(&r);
+    advance_ms(1001);
+    order_for(k, kid, "fail.example.com", &r);
+    ck_assert_msg(r.status == 201, "%ld %s", r.status, r.body);
+    resp_free(&r);
+    cJSON_Delete(order);
+    free(loc);
+    free(kid);
+    EVP_PKEY_free(k);
+}
+END_TEST
+
+/* No limit configured (the default): many orders and accounts, no 429. */
+START_TEST(test_limits_off_by_default)
+{
+    EVP_PKEY *k = newkey();
+    char *kid = account(k);
+    struct resp r;
+
+    for (int i = 0; i < 8; i++) {
+        EVP_PKEY *o = newkey();
+        char name[64], *okid = account(o);
+        snprintf(name, sizeof(name), "n%d.example.com", i);
+        order_for(k, kid, name, &r);
+        ck_assert_int_eq(r.status, 201);
+        resp_free(&r);
+        free(okid);
+        EVP_PKEY_free(o);
+    }
+    free(kid);
+    EVP_PKEY_free(k);
+}
+END_TEST
+
+/* ---- retention -------------------------------------------------------------------------- */
+
+START_TEST(test_sweep_endpoint)
+{
+    static const char *const names[] = {"swept.example.com"};
+    EVP_PKEY *k = newkey();
+    char *kid = account(k);
+    cJSON *o = issue(k, kid, names, 1, "http-01"), *j;
+    struct store_counts before, after;
+    struct tu_http h;
+    struct resp r;
+
+    store_counts(g_m->store, &before);
+    ck_assert_uint_eq(before.certs, 1);
+    ck_assert_uint_ge(before.orders, 1);
+    /* Nothing is old enough yet. */
+    ck_assert_int_eq(mgmt("POST", "/sweep", NULL, &h), 200);
+    j = cJSON_Parse(h.body);
+    ck_assert_ptr_nonnull(j);
+    ck_assert_int_eq(cJSON_GetObjectItem(j, "dropped")->valueint, 0);
+    ck_assert_int_eq(cJSON_GetObjectItem(j, "certs")->valueint, 1);
+    cJSON_Delete(j);
+    tu_http_free(&h);
+    /* Past retention (24 h): the sweep drops the order, its authorization and challenges,
+     * and the certificate. */
+    clock_advance(g_m->clock, 25LL * 3600 * 1000);
+    ck_assert_int_eq(mgmt("POST", "/sweep", NULL, &h), 200);
+    j = cJSON_Parse(h.body);
+    ck_assert_ptr_nonnull(j);
+    ck_assert_int_ge(cJSON_GetObjectItem(j, "dropped")->valueint, 2);
+    ck_assert_int_eq(cJSON_GetObjectItem(j, "certs")->valueint, 0);
+    cJSON_Delete(j);
+    tu_http_free(&h);
+    store_counts(g_m->store, &after);
+    ck_assert_uint_eq(after.certs, 0);
+    ck_assert_uint_lt(after.orders, before.orders);
+    /* (The valid authorization stays: it is kept 30 days for reuse, not 24 h.) */
+    renew_nonce();
+    post_url(jstr(o, "certificate"), k, kid, NULL, &r);
+    assert_problem(&r, 404, "malformed");
+    resp_free(&r);
+    /* GET is not the method. */
+    ck_assert_int_eq(mgmt("GET", "/sweep", NULL, &h), 405);
+    tu_http_free(&h);
+    cJSON_Delete(o);
+    free(kid);
+    EVP_PKEY_free(k);
+}
+END_TEST
+
+/* The thread sweeps on its own every sweepIntervalSeconds (1 s here) of real time, also
+ * when the mockca clock is frozen. */
+START_TEST(test_sweeper_thread)
+{
+    static const char *const names[] = {"thread.example.com"};
+    EVP_PKEY *k = newkey();
+    char *kid = account(k);
+    cJSON *o = issue(k, kid, names, 1, "http-01");
+    struct store_counts sc;
+    int i;
+
+    store_counts(g_m->store, &sc);
+    ck_assert_uint_eq(sc.certs, 1);
+    clock_advance(g_m->clock, 25LL * 3600 * 1000);
+    for (i = 0; i < 100; i++) { /* 100 x 50 ms: 5 s for a 1 s period */
+        struct timespec ts = {0, 50000000L};
+        store_counts(g_m->store, &sc);
+        if (sc.certs == 0)
+            break;
+        nanosleep(&ts, NULL);
+    }
+    ck_assert_msg(sc.certs == 0, "the sweeper did not run");
+    cJSON_Delete(o);
+    free(kid);
+    EVP_PKEY_free(k);
+}
+END_TEST
+
+/* ---- POST /set-renewal-info/ ------------------------------------------------------------- */
+
+/* The leaf PEM (new string) and ARI id (new string) of a valid order's certificate. */
+static char *leaf_of(EVP_PKEY *k, const char *kid, const cJSON *o, char **ari_id)
+{
+    struct resp r;
+    X509 *x = NULL;
+    char *pem = NULL;
+
+    post_url(jstr(o, "certificate"), k, kid, NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_int_eq(pem_read_cert(r.body, strlen(r.body), &x), MC_OK);
+    ck_assert_int_eq(pem_write_cert(x, &pem), MC_OK);
+    ck_assert_int_eq(ari_cert_id(x, ari_id), MC_OK);
+    X509_free(x);
+    resp_free(&r);
+    return pem;
+}
+
+/* GET renewalInfo; the JSON (caller frees) after asserting 200. */
+static cJSON *renewal_info(const char *id)
+{
+    char path[512], *u;
+    struct resp r;
+    cJSON *j;
+
+    snprintf(path, sizeof(path), "%s%s", ACME_PATH_RENEWAL_INFO, id);
+    u = url_of(path);
+    http("GET", u, NULL, &r);
+    free(u);
+    ck_assert_msg(r.status == 200, "renewalInfo: %ld %s", r.status, r.body);
+    j = body_json(&r);
+    resp_free(&r);
+    return j;
+}
+
+/* Whether an RFC 3339 time from renewalInfo names the second want ("...T00:00:00Z"),
+ * whatever fraction it carries. */
+static void assert_time(const char *got, const char *want)
+{
+    ck_assert_msg(strncmp(got, want, 19) == 0 && (got[19] == 'Z' || got[19] == '.'),
+                  "time %s, want %s", got, want);
+}
+
+/* {"Certificate": pem, "ARIResponse": ari} with the member names given. */
+static char *sri_body(const char *cert_name, const char *pem, const char *ari_name,
+                      const char *ari)
+{
+    cJSON *b = cJSON_CreateObject();
+    char *s;
+
+    cJSON_AddStringToObject(b, cert_name, pem);
+    cJSON_AddStringToObject(b, ari_name, ari);
+    s = cJSON_PrintUnformatted(b);
+    cJSON_Delete(b);
+    return s;
+}
+
+START_TEST(test_set_renewal_info)
+{
+    static const char *const names[] = {"ari.example.com"};
+    static const char *const window =
+        "{\"suggestedWindow\":{\"start\":\"2031-01-01T00:00:00Z\",\"end\":"
+        "\"2031-01-02T00:00:00Z\"},\"explanationURL\":\"https://ca.example/why\"}";
+    EVP_PKEY *k = newkey();
+    char *kid = account(k), *id = NULL, *pem, *body;
+    cJSON *o = issue(k, kid, names, 1, "http-01"), *ri;
+    const cJSON *w;
+    struct tu_http h;
+
+    pem = leaf_of(k, kid, o, &id);
+    ri = renewal_info(id);
+    w = cJSON_GetObjectItemCaseSensitive(ri, "suggestedWindow");
+    ck_assert_int_ne(strncmp(jstr(w, "start"), "2031-01-01", 10), 0);
+    cJSON_Delete(ri);
+
+    /* Pebble's body, as its users' scripts send it. */
+    body = sri_body("Certificate", pem, "ARIResponse", window);
+    ck_assert_int_eq(mgmt("POST", "/set-renewal-info/", body, &h), 200);
+    tu_http_free(&h);
+    free(body);
+    ri = renewal_info(id);
+    w = cJSON_GetObjectItemCaseSensitive(ri, "suggestedWindow");
+    assert_time(jstr(w, "start"), "2031-01-01T00:00:00Z");
+    assert_time(jstr(w, "end"), "2031-01-02T00:00:00Z");
+    ck_assert_str_eq(jstr(ri, "explanationURL"), "https://ca.example/why");
+    cJSON_Delete(ri);
+
+    /* Member names without case (Go's decoder), and an offset time. */
+    body = sri_body("certificate", pem, "ariResponse",
+                    "{\"suggestedWindow\":{\"start\":\"2032-06-01T02:00:00+02:00\",\"end\":"
+                    "\"2032-06-01T12:00:00Z\"}}");
+    ck_assert_int_eq(mgmt("POST", "/set-renewal-info/", body, &h), 200);
+    tu_http_free(&h);
+    free(body);
+    ri = renewal_info(id);
+    w = cJSON_GetObjectItemCaseSensitive(ri, "suggestedWindow");
+    assert_time(jstr(w, "start"), "2032-06-01T00:00:00Z");
+    ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(ri, "explanationURL"));
+    cJSON_Delete(ri);
+
+    /* Refusals: 400 for what does not parse, 404 for a certificate not ours. */
+    ck_assert_int_eq(mgmt("POST", "/set-renewal-info/", "not json", &h), 400);
+    tu_http_free(&h);
+    body = sri_body("Certificate", "not a pem", "ARIResponse", window);
+    ck_assert_int_eq(mgmt("POST", "/set-renewal-info/", body, &h), 400);
+    tu_http_free(&h);
+    free(body);
+    body = sri_body("Certificate", pem, "ARIResponse", "{\"suggestedWindow\":42}");
+    ck_assert_int_eq(mgmt("POST", "/set-renewal-info/", body, &h), 400);
+    tu_http_free(&h);
+    free(body);
+    body = sri_body("Certificate", pem, "ARIResponse",
+                    "{\"suggestedWindow\":{\"start\":\"2031-01-02T00:00:00Z\",\"end\":"
+                    "\"2031-01-01T00:00:00Z\"}}");
+    ck_assert_int_eq(mgmt("POST", "/set-renewal-info/", body, &h), 400);
+    tu_http_free(&h);
+    free(body);
+    body = sri_body("Certificate", pem, "ARIResponse", "{\"suggestedWindow\":{\"start\":\"soon\"");
+    ck_assert_int_eq(mgmt("POST", "/set-renewal-info/", body, &h), 400);
+    tu_http_free(&h);
+    free(body);
+    body = sri_body("Certificate", mockca_tls_root_pem(g_m), "ARIResponse", window);
+    ck_assert_int_eq(mgmt("POST", "/set-renewal-info/", body, &h), 404);
+    tu_http_free(&h);
+    free(body);
+    /* The window set earlier is untouched by the refusals. */
+    ri = renewal_info(id);
+    w = cJSON_GetObjectItemCaseSensitive(ri, "suggestedWindow");
+    assert_time(jstr(w, "start"), "2032-06-01T00:00:00Z");
+    cJSON_Delete(ri);
+
+    free(pem);
+    free(id);
+    cJSON_Delete(o);
+    free(kid);
+    EVP_PKEY_free(k);
+}
+END_TEST
+
+/* ---- request checks ---------------------------------------------------------------------- */
+
+START_TEST(test_terms_of_service_required)
+{
+    EVP_PKEY *k = newkey();
+    static const char *const payloads[] = {"{}", "{\"termsOfServiceAgreed\":false}",
+                                           "{\"contact\":[\"mailto:a@example.com\"]}"};
+    struct resp r;
+
+    for (size_t i = 0; i < sizeof(payloads) / sizeof(payloads[0]); i++) {
+        post(ACME_PATH_NEW_ACCOUNT, k, NULL, payloads[i], &r);
+        assert_problem(&r, 403, "agreementRequired");
+        ck_assert_int_eq(header_count(&r, "Link", "rel=\"terms-of-service\""), 1);
+        ck_assert_int_eq(header_count(&r, "Link", "data:text/plain"), 1);
+        resp_free(&r);
+    }
+    post(ACME_PATH_NEW_ACCOUNT, k, NULL, "{\"onlyReturnExisting\":true}", &r);
+    assert_problem(&r, 400, "accountDoesNotExist");
+    resp_free(&r);
+    post(ACME_PATH_NEW_ACCOUNT, k, NULL, "{\"termsOfServiceAgreed\":true}", &r);
+    ck_assert_int_eq(r.status, 201);
+    resp_free(&r);
+    /* An existing account is found again without agreeing anew (section 7.3.1). */
+    post(ACME_PATH_NEW_ACCOUNT, k, NULL, "{}", &r);
+    ck_assert_int_eq(r.status, 200);
+    resp_free(&r);
+    EVP_PKEY_free(k);
+}
+END_TEST
+
+START_TEST(test_user_agent_strict)
+{
+    EVP_PKEY *k = newkey();
+    struct resp r;
+
+    g_user_agent = NULL;
+    post(ACME_PATH_NEW_ACCOUNT, k, NULL, "{\"termsOfServiceAgreed\":true}", &r);
+    assert_problem(&r, 400, "malformed");
+    ck_assert_ptr_nonnull(strstr(r.body, "User-Agent"));
+    resp_free(&r);
+    g_user_agent = "hardening-test/1.0";
+    post(ACME_PATH_NEW_ACCOUNT, k, NULL, "{\"termsOfServiceAgreed\":true}", &r);
+    ck_assert_msg(r.status == 201, "%ld %s", r.status, r.body);
+    resp_free(&r);
+    g_user_agent = NULL;
+    EVP_PKEY_free(k);
+}
+END_TEST
+
+/* Without -strict, as Pebble, a missing User-Agent is accepted. */
+START_TEST(test_user_agent_lenient)
+{
+    EVP_PKEY *k = newkey();
+    char *kid = account(k); /* g_user_agent is NULL: no header */
+
+    ck_assert_ptr_nonnull(kid);
+    free(kid);
+    EVP_PKEY_free(k);
+}
+END_TEST
+
+/* ---- config ------------------------------------------------------------------------------ */
+
+START_TEST(test_config_rate_limits)
+{
+    struct mockca_config c;
+    char err[256];
+    static const char good[] =
+        "{\"pebble\":{\"rateLimits\":{\"ordersPerAccount\":{\"count\":5,\"windowSeconds\":60},"
+        "\"failedValidationsPerIdentifier\":{\"count\":3,\"windowSeconds\":3600},"
+        "\"accountsPerAddress\":{\"count\":0}},\"sweepIntervalSeconds\":7}}";
+    static const char *const bad[] = {
+        "{\"pebble\":{\"rateLimits\":[]}}",
+        "{\"pebble\":{\"rateLimits\":{\"ordersPerAccount\":{\"count\":5}}}}",
+        "{\"pebble\":{\"rateLimits\":{\"ordersPerAccount\":{\"count\":-1,\"windowSeconds\":1}}}}",
+        "{\"pebble\":{\"rateLimits\":{\"ordersPerAccount\":{\"count\":1,\"windowSeconds\":0}}}}",
+        "{\"pebble\":{\"rateLimits\":{\"accountsPerAddress\":{\"count\":1.5,"
+        "\"windowSeconds\":1}}}}",
+        "{\"pebble\":{\"sweepIntervalSeconds\":-1}}",
+    };
+
+    ck_assert_int_eq(mockca_config_init(&c), MC_OK);
+    ck_assert_uint_eq(c.rl_orders_per_account.count, 0);
+    ck_assert_uint_eq(c.rl_failed_validations.count, 0);
+    ck_assert_uint_eq(c.rl_accounts_per_address.count, 0);
+    ck_assert_int_eq(c.sweep_interval_s, 30);
+    ck_assert_int_eq(mockca_config_apply_json(&c, good, strlen(good), err, sizeof(err)), MC_OK);
+    ck_assert_uint_eq(c.rl_orders_per_account.count, 5);
+    ck_assert_int_eq(c.rl_orders_per_account.window_s, 60);
+    ck_assert_uint_eq(c.rl_failed_validations.count, 3);
+    ck_assert_int_eq(c.rl_failed_validations.window_s, 3600);
+    ck_assert_uint_eq(c.rl_accounts_per_address.count, 0);
+    ck_assert_int_eq(c.sweep_interval_s, 7);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        err[0] = '\0';
+        ck_assert_msg(mockca_config_apply_json(&c, bad[i], strlen(bad[i]), err, sizeof(err)) ==
+                          MC_ERR_INVALID,
+                      "accepted %s", bad[i]);
+        ck_assert_msg(strstr(err, "rateLimits") != NULL || strstr(err, "sweepInterval") != NULL,
+                      "%s: %s", bad[i], err);
+        /* All or nothing: the good values stay. */
+        ck_assert_uint_eq(c.rl_orders_per_account.count, 5);
+        ck_assert_int_eq(c.sweep_interval_s, 7);
+    }
+    mockca_config_free(&c);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("mockca_limits");
+    struct {
+        const char *name;
+        void (*setup)(void);
+        const TTest *test;
+    } cases[] = {
+        {"orders", setup_orders_limit, test_orders_per_account},
+        {"accounts", setup_accounts_limit, test_accounts_per_address},
+        {"failed", setup_failed_limit, test_failed_validations_per_identifier},
+        {"off", setup_plain, test_limits_off_by_default},
+        {"sweep", setup_plain, test_sweep_endpoint},
+        {"sweeper", setup_sweeper, test_sweeper_thread},
+        {"ari", setup_plain, test_set_renewal_info},
+        {"tos", setup_plain, test_terms_of_service_required},
+        {"ua_strict", setup_strict, test_user_agent_strict},
+        {"ua_lenient", setup_plain, test_user_agent_lenient},
+    };
+    TCase *cfg = tcase_create("config");
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        TCase *tc = tcase_create(cases[i].name);
+        tcase_add_checked_fixture(tc, cases[i].setup, teardown);
+        tcase_set_timeout(tc, 60);
+        tcase_add_test(tc, cases[i].test);
+        suite_add_tcase(s, tc);
+    }
+    tcase_add_test(cfg, test_config_rate_limits);
+    suite_add_tcase(s, cfg);
+    return s;
+}
+
+int main(void)
+{
+    Suite *s = suite();
+    SRunner *sr = srunner_create(s);
+    int failed;
+
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    curl_global_cleanup();
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
