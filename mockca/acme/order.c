@@ -217,6 +217,69 @@ static enum acme_problem order_ident(struct mockca *m, const cJSON *obj, struct 
     return ACME_P_NONE;
 }
 
+/* Whether a refused identifier object names a real identifier (an object with string
+ * "type" and "value"), so that its problem can carry it as a subproblem. */
+static bool order_ident_named(const cJSON *obj)
+{
+    const char *t = NULL, *v = NULL;
+    return cJSON_IsObject(obj) && json_get_string(obj, "type", &t) == MC_OK &&
+           json_get_string(obj, "value", &v) == MC_OK;
+}
+
+/* Appends e, for the identifier obj as the client sent it, to subs (RFC 8555 section
+ * 6.7.1). false when out of memory. */
+static bool order_add_subproblem(cJSON *subs, const struct acme_error *e, const cJSON *obj)
+{
+    cJSON *sj = NULL, *id = NULL;
+    const char *t = NULL, *v = NULL;
+
+    if (json_get_string(obj, "type", &t) != MC_OK || json_get_string(obj, "value", &v) != MC_OK ||
+        render_problem(e, NULL, &sj) != MC_OK)
+        return false;
+    id = cJSON_AddObjectToObject(sj, "identifier");
+    if (id == NULL || cJSON_AddStringToObject(id, "type", t) == NULL ||
+        cJSON_AddStringToObject(id, "value", v) == NULL || !cJSON_AddItemToArray(subs, sj)) {
+        cJSON_Delete(sj);
+        return false;
+    }
+    return true;
+}
+
+/* Answers the refused identifiers at once: one problem whose "subproblems" name each
+ * identifier (RFC 8555 section 6.7.1). Its type is theirs when they agree, else malformed,
+ * as in the RFC's own example; a lone refusal keeps its own detail. */
+static void order_answer_subproblems(struct http_response *resp, cJSON *subs,
+                                     const struct acme_error *first, bool same_type)
+{
+    struct acme_error top = *first;
+    cJSON *j = NULL;
+    char *text = NULL;
+    int n = cJSON_GetArraySize(subs);
+
+    if (!same_type)
+        acme_error_set(&top, ACME_P_MALFORMED, 0, "%d identifiers were refused; see subproblems",
+                       n);
+    else if (n > 1)
+        acme_error_set(&top, first->type, first->status,
+                       "%d identifiers were refused; see subproblems", n);
+    if (render_problem(&top, NULL, &j) != MC_OK)
+        goto fail;
+    cJSON_AddItemToObject(j, "subproblems", cJSON_Duplicate(subs, 1));
+    if (cJSON_GetObjectItemCaseSensitive(j, "subproblems") == NULL)
+        goto fail;
+    text = cJSON_PrintUnformatted(j);
+    if (text == NULL || http_response_body(resp, top.status, "application/problem+json", text,
+                                           strlen(text)) != MC_OK)
+        goto fail;
+    cJSON_free(text);
+    cJSON_Delete(j);
+    return;
+fail:
+    cJSON_free(text);
+    cJSON_Delete(j);
+    wfe_problemf(resp, ACME_P_SERVER_INTERNAL, 0, "out of memory");
+}
+
 static const struct mockca_profile *order_profile(const struct mockca *m, const char *name)
 {
     for (size_t i = 0; i < m->cfg.n_profiles; i++)
@@ -391,9 +454,13 @@ void order_new(void *ctx, const struct http_request *req, struct http_response *
     uint8_t *aki = NULL, *serial = NULL;
     size_t aki_len = 0, serial_len = 0;
     char id[STORE_ID_LEN + 1], *replaced_hex = NULL;
+    cJSON *subs = NULL;
+    struct acme_error first;
+    bool same_type = true;
     enum mc_err e;
 
     memset(&err, 0, sizeof(err));
+    memset(&first, 0, sizeof(first));
     memset(&orq, 0, sizeof(orq));
     if (!wfe_check(m, req, NULL, ACME_AUTH_KID, ACME_PAYLOAD_OBJECT, &s, resp))
         return;
@@ -405,12 +472,33 @@ void order_new(void *ctx, const struct http_request *req, struct http_response *
         wfe_problemf(resp, ACME_P_MALFORMED, 0, "more than %d identifiers", IDENT_MAX_COUNT);
         goto out;
     }
+    subs = cJSON_CreateArray();
+    if (subs == NULL) {
+        wfe_problemf(resp, ACME_P_SERVER_INTERNAL, 0, "out of memory");
+        goto out;
+    }
+    /* Every identifier is looked at, so one answer names every refused one; an entry that
+     * is not an identifier at all (or out of memory) is answered at once. */
     cJSON_ArrayForEach(it, arr)
     {
-        if (order_ident(m, it, &idents, &err) != ACME_P_NONE) {
+        if (order_ident(m, it, &idents, &err) == ACME_P_NONE)
+            continue;
+        if (err.type == ACME_P_SERVER_INTERNAL || !order_ident_named(it)) {
             wfe_problem(resp, &err);
             goto out;
         }
+        if (cJSON_GetArraySize(subs) == 0)
+            first = err;
+        else if (err.type != first.type)
+            same_type = false;
+        if (!order_add_subproblem(subs, &err, it)) {
+            wfe_problemf(resp, ACME_P_SERVER_INTERNAL, 0, "out of memory");
+            goto out;
+        }
+    }
+    if (cJSON_GetArraySize(subs) > 0) {
+        order_answer_subproblems(resp, subs, &first, same_type);
+        goto out;
     }
     if (order_opt_time(s.payload, "notBefore", &orq.not_before, &err) != ACME_P_NONE ||
         order_opt_time(s.payload, "notAfter", &orq.not_after, &err) != ACME_P_NONE) {
@@ -477,6 +565,7 @@ void order_new(void *ctx, const struct http_request *req, struct http_response *
             idents.n);
     order_answer(m, resp, id, 201, true);
 out:
+    cJSON_Delete(subs);
     free(replaced_hex);
     free(aki);
     free(serial);

@@ -813,6 +813,71 @@ START_TEST(test_new_order_refusals)
 }
 END_TEST
 
+/* Every refused identifier is named in one answer (RFC 8555 section 6.7.1): a subproblem
+ * each, with the identifier as sent; the top type is theirs when they agree, else
+ * malformed. Nothing is created. */
+static void assert_subproblem(const cJSON *sub, const char *type, const char *id_type,
+                              const char *id_value)
+{
+    char urn[128];
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(sub, "identifier");
+    snprintf(urn, sizeof(urn), URN "%s", type);
+    ck_assert_str_eq(jstr(sub, "type"), urn);
+    ck_assert_ptr_nonnull(id);
+    ck_assert_str_eq(jstr(id, "type"), id_type);
+    ck_assert_str_eq(jstr(id, "value"), id_value);
+}
+
+START_TEST(test_new_order_subproblems)
+{
+    EVP_PKEY *k = newkey();
+    char *kid = account(k);
+    struct resp r;
+    cJSON *j, *subs;
+
+    /* Two refusals of different types among a good name: top-level malformed. */
+    post(ACME_PATH_NEW_ORDER, k, kid,
+         "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"ok.example.com\"},"
+         "{\"type\":\"dns\",\"value\":\"blocked.example\"},"
+         "{\"type\":\"email\",\"value\":\"a@example.com\"}]}",
+         &r);
+    assert_problem(&r, 400, "malformed");
+    j = body_json(&r);
+    subs = cJSON_GetObjectItemCaseSensitive(j, "subproblems");
+    ck_assert_int_eq(cJSON_GetArraySize(subs), 2);
+    assert_subproblem(cJSON_GetArrayItem(subs, 0), "rejectedIdentifier", "dns", "blocked.example");
+    assert_subproblem(cJSON_GetArrayItem(subs, 1), "unsupportedIdentifier", "email",
+                      "a@example.com");
+    cJSON_Delete(j);
+    resp_free(&r);
+
+    /* Two of one type: that type on top. */
+    post(ACME_PATH_NEW_ORDER, k, kid,
+         "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"blocked.example\"},"
+         "{\"type\":\"dns\",\"value\":\"www.blocked.example\"}]}",
+         &r);
+    assert_problem(&r, 400, "rejectedIdentifier");
+    j = body_json(&r);
+    subs = cJSON_GetObjectItemCaseSensitive(j, "subproblems");
+    ck_assert_int_eq(cJSON_GetArraySize(subs), 2);
+    assert_subproblem(cJSON_GetArrayItem(subs, 1), "rejectedIdentifier", "dns",
+                      "www.blocked.example");
+    cJSON_Delete(j);
+    resp_free(&r);
+
+    /* An entry that is not an identifier at all is malformed at once, without subproblems. */
+    post(ACME_PATH_NEW_ORDER, k, kid,
+         "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"blocked.example\"},\"x\"]}", &r);
+    assert_problem(&r, 400, "malformed");
+    j = body_json(&r);
+    ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(j, "subproblems"));
+    cJSON_Delete(j);
+    resp_free(&r);
+    free(kid);
+    EVP_PKEY_free(k);
+}
+END_TEST
+
 START_TEST(test_new_order_fields)
 {
     EVP_PKEY *k = newkey();
@@ -1067,6 +1132,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_wrong_keyauth);
     tcase_add_test(tc, test_finalize_refusals);
     tcase_add_test(tc, test_new_order_refusals);
+    tcase_add_test(tc, test_new_order_subproblems);
     tcase_add_test(tc, test_new_order_fields);
     tcase_add_test(tc, test_other_account);
     tcase_add_test(tc, test_authz_deactivation);
