@@ -116,6 +116,8 @@ void mockca_config_free(struct mockca_config *cfg)
     free(cfg->mgmt_addr);
     free(cfg->tls_cert_file);
     free(cfg->tls_key_file);
+    free(cfg->ca_root_cert_file);
+    free(cfg->ca_root_key_file);
     free(cfg->dns_server);
     free(cfg->ocsp_url);
     free(cfg->dns_listen_addr);
@@ -206,6 +208,7 @@ static enum mc_err config_copy(const struct mockca_config *src, struct mockca_co
 
     *dst = *src;
     dst->listen_addr = dst->mgmt_addr = dst->tls_cert_file = dst->tls_key_file = NULL;
+    dst->ca_root_cert_file = dst->ca_root_key_file = NULL;
     dst->dns_server = dst->ocsp_url = NULL;
     dst->dns_listen_addr = dst->dns_mgmt_addr = NULL;
     memset(dst->eab_keys, 0, sizeof(dst->eab_keys));
@@ -218,6 +221,8 @@ static enum mc_err config_copy(const struct mockca_config *src, struct mockca_co
         (rc = dup_str(src->mgmt_addr, &dst->mgmt_addr)) != MC_OK ||
         (rc = dup_str(src->tls_cert_file, &dst->tls_cert_file)) != MC_OK ||
         (rc = dup_str(src->tls_key_file, &dst->tls_key_file)) != MC_OK ||
+        (rc = dup_str(src->ca_root_cert_file, &dst->ca_root_cert_file)) != MC_OK ||
+        (rc = dup_str(src->ca_root_key_file, &dst->ca_root_key_file)) != MC_OK ||
         (rc = dup_str(src->dns_server, &dst->dns_server)) != MC_OK ||
         (rc = dup_str(src->ocsp_url, &dst->ocsp_url)) != MC_OK ||
         (rc = dup_str(src->dns_listen_addr, &dst->dns_listen_addr)) != MC_OK ||
@@ -806,6 +811,8 @@ static const char *const pebble_fields[] = {"listenAddress",
                                             "tlsPort",
                                             "certificate",
                                             "privateKey",
+                                            "caRootCertificate",
+                                            "caRootPrivateKey",
                                             "ocspResponderURL",
                                             "externalAccountBindingRequired",
                                             "externalAccountMACKeys",
@@ -835,6 +842,9 @@ static enum mc_err apply_pebble(const cJSON *pb, struct mockca_config *t, char *
         (rc = parse_port(pb, "tlsPort", &t->tls_port, err, errn)) != MC_OK ||
         (rc = parse_opt_str(pb, "certificate", &t->tls_cert_file, err, errn)) != MC_OK ||
         (rc = parse_opt_str(pb, "privateKey", &t->tls_key_file, err, errn)) != MC_OK ||
+        (rc = parse_opt_str(pb, "caRootCertificate", &t->ca_root_cert_file, err, errn)) !=
+            MC_OK ||
+        (rc = parse_opt_str(pb, "caRootPrivateKey", &t->ca_root_key_file, err, errn)) != MC_OK ||
         (rc = parse_opt_str(pb, "ocspResponderURL", &t->ocsp_url, err, errn)) != MC_OK)
         return rc;
 
@@ -883,6 +893,12 @@ static enum mc_err apply_pebble(const cJSON *pb, struct mockca_config *t, char *
         set_err(err, errn, "%s: set without %s",
                 t->tls_cert_file != NULL ? "certificate" : "privateKey",
                 t->tls_cert_file != NULL ? "privateKey" : "certificate");
+        return MC_ERR_INVALID;
+    }
+    if ((t->ca_root_cert_file == NULL) != (t->ca_root_key_file == NULL)) {
+        set_err(err, errn, "%s: set without %s",
+                t->ca_root_cert_file != NULL ? "caRootCertificate" : "caRootPrivateKey",
+                t->ca_root_cert_file != NULL ? "caRootPrivateKey" : "caRootCertificate");
         return MC_ERR_INVALID;
     }
     log_unknown(pb, "pebble", pebble_fields);

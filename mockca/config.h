@@ -65,6 +65,8 @@ struct mockca_config {
     size_t n_eab_keys;           /* externalAccountMACKeys */
     /* Issuance. */
     enum key_type ca_key_type;   /* keyAlgorithm: "ecdsa" -> KEY_EC_P256 (default), "rsa" -> KEY_RSA2048 */
+    char *ca_root_cert_file;     /* ours, "caRootCertificate": issue under this root (PEM)... */
+    char *ca_root_key_file;      /* ..."caRootPrivateKey", its key; NULL both: generate */
     unsigned chain_length;       /* PEBBLE_CHAIN_LENGTH: intermediates; default 1 */
     unsigned alternate_roots;    /* PEBBLE_ALTERNATE_ROOTS; default 0 */
     char *caa_identities[MOCKCA_MAX_LIST];

@@ -9,6 +9,10 @@
 #include <strings.h>
 #include <time.h>
 
+#include <openssl/crypto.h>
+
+#include "common/file.h"
+#include "common/pem.h"
 #include "common/log.h"
 #include "dnsmock/dnsmock.h"
 #include "mockca/acme/nonce.h"
@@ -101,10 +105,24 @@ static enum mc_err mockca_dns(struct mockca *m)
 static enum mc_err mockca_new_ca(struct mockca *m)
 {
     struct ca_config cc;
-    char *ocsp = NULL, *crl = NULL, *issuer = NULL;
-    enum mc_err e;
+    char *ocsp = NULL, *crl = NULL, *issuer = NULL, *root = NULL, *root_key = NULL;
+    size_t len = 0;
+    enum mc_err e = MC_OK;
 
     memset(&cc, 0, sizeof(cc));
+    /* A root of the user's (caRootCertificate, caRootPrivateKey): issue under it, so the
+     * trust a test suite already ships keeps working from run to run. */
+    if (m->cfg.ca_root_cert_file != NULL && m->cfg.ca_root_key_file != NULL) {
+        e = file_read_all(m->cfg.ca_root_cert_file, PEM_MAX_LEN, &root, &len);
+        if (e == MC_OK)
+            e = file_read_all(m->cfg.ca_root_key_file, PEM_MAX_LEN, &root_key, &len);
+        if (e != MC_OK) {
+            log_msg(LOGL_ERROR, "ca.root_file", "err=%s", mc_strerror(e));
+            goto out;
+        }
+        cc.root_cert_pem = root;
+        cc.root_key_pem = root_key;
+    }
     e = render_url(m->base_url, MOCKCA_PATH_OCSP, NULL, &ocsp);
     if (e == MC_OK)
         e = render_url(m->base_url, MOCKCA_PATH_CRL, NULL, &crl);
@@ -121,6 +139,10 @@ static enum mc_err mockca_new_ca(struct mockca *m)
     cc.clock = m->clock;
     e = ca_new(&cc, &m->ca);
 out:
+    free(root);
+    if (root_key != NULL)
+        OPENSSL_cleanse(root_key, strlen(root_key));
+    free(root_key);
     free(ocsp);
     free(crl);
     free(issuer);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -17,6 +18,7 @@
 
 #include "common/clock.h"
 #include "common/csr.h"
+#include "common/file.h"
 #include "common/keys.h"
 #include "common/pem.h"
 #include "dnsmock/dnsmock.h"
@@ -24,6 +26,7 @@
 #include "mockca/internal.h" /* m->ca, m->store, m->clock: issue and revoke without ACME */
 #include "mockca/mockca.h"
 #include "mockca/store.h"
+#include "testutil.h"
 
 struct resp {
     long status;
@@ -518,6 +521,81 @@ START_TEST(test_listeners_config)
 }
 END_TEST
 
+/* caRootCertificate / caRootPrivateKey: mockca issues under the user's root, so the trust a
+ * test suite ships keeps working from run to run. */
+static void quiet_cfg(struct mockca_config *cfg)
+{
+    ck_assert_int_eq(mockca_config_init(cfg), MC_OK);
+    free(cfg->listen_addr);
+    cfg->listen_addr = strdup("127.0.0.1:0");
+    free(cfg->mgmt_addr);
+    cfg->mgmt_addr = strdup("");
+    free(cfg->dns_listen_addr);
+    cfg->dns_listen_addr = NULL;
+    free(cfg->dns_mgmt_addr);
+    cfg->dns_mgmt_addr = strdup("");
+}
+
+START_TEST(test_ca_root_from_files)
+{
+    struct ca_config cc;
+    struct ca *own = NULL;
+    struct mockca_config cfg;
+    struct mockca *m = NULL;
+    char *root = NULL, *key = NULL, *served = NULL, *dir = tu_tmpdir();
+    char cert_path[512], key_path[512], err[256] = "";
+    X509 *a = NULL, *b = NULL;
+
+    /* A root of "ours", made by another CA instance and kept in files. */
+    memset(&cc, 0, sizeof(cc));
+    ck_assert_int_eq(ca_new(&cc, &own), MC_OK);
+    ck_assert_int_eq(ca_root_pem(own, 0, &root), MC_OK);
+    ck_assert_int_eq(ca_root_key_pem(own, 0, &key), MC_OK);
+    snprintf(cert_path, sizeof(cert_path), "%s/root.pem", dir);
+    snprintf(key_path, sizeof(key_path), "%s/root.key", dir);
+    ck_assert_int_eq(file_write_atomic(cert_path, root, strlen(root), 0644), MC_OK);
+    ck_assert_int_eq(file_write_atomic(key_path, key, strlen(key), 0600), MC_OK);
+
+    quiet_cfg(&cfg);
+    cfg.ca_root_cert_file = strdup(cert_path);
+    cfg.ca_root_key_file = strdup(key_path);
+    ck_assert_int_eq(mockca_start(&cfg, &m), MC_OK);
+    ck_assert_int_eq(mockca_root_pem(m, 0, &served), MC_OK);
+    ck_assert_int_eq(pem_read_cert(root, strlen(root), &a), MC_OK);
+    ck_assert_int_eq(pem_read_cert(served, strlen(served), &b), MC_OK);
+    ck_assert_int_eq(X509_cmp(a, b), 0);
+    mockca_stop(m);
+    m = NULL;
+
+    /* A file that is not there fails the start. */
+    quiet_cfg(&cfg);
+    cfg.ca_root_cert_file = strdup(cert_path);
+    cfg.ca_root_key_file = strdup("/nonexistent/root.key");
+    ck_assert_int_eq(mockca_start(&cfg, &m), MC_ERR_NOT_FOUND);
+    ck_assert_ptr_null(m);
+
+    /* In a Pebble config, half the pair is refused by name. */
+    ck_assert_int_eq(mockca_config_init(&cfg), MC_OK);
+    static const char half[] = "{\"pebble\": {\"caRootCertificate\": \"/tmp/x.pem\"}}";
+    ck_assert_int_eq(mockca_config_apply_json(&cfg, half, strlen(half), err, sizeof(err)),
+                     MC_ERR_INVALID);
+    ck_assert_ptr_nonnull(strstr(err, "caRootPrivateKey"));
+    ck_assert_ptr_null(cfg.ca_root_cert_file);
+    mockca_config_free(&cfg);
+
+    X509_free(a);
+    X509_free(b);
+    free(served);
+    free(root);
+    free(key);
+    ca_free(own);
+    unlink(cert_path);
+    unlink(key_path);
+    rmdir(dir);
+    free(dir);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("mockca_mgmt");
@@ -533,6 +611,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_clock);
     tcase_add_test(tc, test_clock_refusals);
     tcase_add_test(tc, test_listeners_config);
+    tcase_add_test(tc, test_ca_root_from_files);
     suite_add_tcase(s, tc);
     return s;
 }
