@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -25,237 +24,12 @@
 #include "mockca/internal.h"
 #include "mockca/mockca.h"
 #include "mockca/store.h"
-
-#define JOSE_CT "Content-Type: application/jose+json"
-#define URN "urn:ietf:params:acme:error:"
-
-/* ---- one mockca and one client per test ------------------------------------------------ */
-
-struct resp {
-    long status;
-    char *body;
-    size_t len;
-    char *headers;
-    size_t hlen;
-};
-
-static struct mockca *g_m;
-static CURL *g_curl;
-static char g_nonce[64];
-static char g_base[128];
-
-static size_t collect(char *p, size_t size, size_t n, void *ud)
-{
-    char **buf = ud;
-    size_t add = size * n, old = *buf != NULL ? strlen(*buf) : 0;
-    char *nb = realloc(*buf, old + add + 1);
-    ck_assert_ptr_nonnull(nb);
-    memcpy(nb + old, p, add);
-    nb[old + add] = '\0';
-    *buf = nb;
-    return add;
-}
-
-static void resp_free(struct resp *r)
-{
-    free(r->body);
-    free(r->headers);
-    memset(r, 0, sizeof(*r));
-}
-
-/* The value of the last header name in r (new string), or NULL. Lines are "Name: value". */
-static char *header(const struct resp *r, const char *name)
-{
-    char *found = NULL;
-    const char *p = r->headers;
-    size_t nl = strlen(name);
-
-    while (p != NULL && *p != '\0') {
-        const char *eol = strstr(p, "\r\n");
-        size_t len = eol != NULL ? (size_t)(eol - p) : strlen(p);
-        if (len > nl && strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
-            const char *v = p + nl + 1;
-            while (*v == ' ')
-                v++;
-            free(found);
-            found = strndup(v, len - (size_t)(v - p));
-        }
-        p = eol != NULL ? eol + 2 : NULL;
-    }
-    return found;
-}
-
-/* True if some header name has a value containing sub. */
-static bool header_has(const struct resp *r, const char *name, const char *sub)
-{
-    const char *p = r->headers;
-    size_t nl = strlen(name);
-
-    while (p != NULL && *p != '\0') {
-        const char *eol = strstr(p, "\r\n");
-        size_t len = eol != NULL ? (size_t)(eol - p) : strlen(p);
-        if (len > nl && strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
-            char *line = strndup(p, len);
-            bool hit = strstr(line, sub) != NULL;
-            free(line);
-            if (hit)
-                return true;
-        }
-        p = eol != NULL ? eol + 2 : NULL;
-    }
-    return false;
-}
-
-/* One exchange; keeps the response's Replay-Nonce for the next signed request. */
-static void http(const char *method, const char *url, const char *const *hdrs, const char *body,
-                 struct resp *out)
-{
-    struct curl_slist *sl = NULL;
-    char *nonce;
-
-    memset(out, 0, sizeof(*out));
-    curl_easy_reset(g_curl);
-    struct curl_blob blob = {.data = (void *)mockca_tls_root_pem(g_m),
-                             .len = strlen(mockca_tls_root_pem(g_m)),
-                             .flags = CURL_BLOB_COPY};
-    ck_assert_int_eq(curl_easy_setopt(g_curl, CURLOPT_CAINFO_BLOB, &blob), CURLE_OK);
-    curl_easy_setopt(g_curl, CURLOPT_URL, url);
-    curl_easy_setopt(g_curl, CURLOPT_TIMEOUT, 10L);
-    curl_easy_setopt(g_curl, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(g_curl, CURLOPT_WRITEDATA, &out->body);
-    curl_easy_setopt(g_curl, CURLOPT_HEADERFUNCTION, collect);
-    curl_easy_setopt(g_curl, CURLOPT_HEADERDATA, &out->headers);
-    if (strcmp(method, "HEAD") == 0)
-        curl_easy_setopt(g_curl, CURLOPT_NOBODY, 1L);
-    else if (strcmp(method, "POST") == 0) {
-        curl_easy_setopt(g_curl, CURLOPT_POSTFIELDS, body != NULL ? body : "");
-    } else if (strcmp(method, "GET") != 0)
-        curl_easy_setopt(g_curl, CURLOPT_CUSTOMREQUEST, method);
-    for (size_t i = 0; hdrs != NULL && hdrs[i] != NULL; i++)
-        sl = curl_slist_append(sl, hdrs[i]);
-    sl = curl_slist_append(sl, "Expect:");
-    curl_easy_setopt(g_curl, CURLOPT_HTTPHEADER, sl);
-    CURLcode rc = curl_easy_perform(g_curl);
-    curl_slist_free_all(sl);
-    ck_assert_msg(rc == CURLE_OK, "%s %s: %s", method, url, curl_easy_strerror(rc));
-    curl_easy_getinfo(g_curl, CURLINFO_RESPONSE_CODE, &out->status);
-    if (out->body == NULL)
-        out->body = strdup("");
-    if (out->headers == NULL)
-        out->headers = strdup("");
-    out->len = strlen(out->body);
-    nonce = header(out, "Replay-Nonce");
-    /* Every response carries a nonce (section 6.5): that is the property under test. */
-    ck_assert_msg(nonce != NULL, "%s %s -> %ld without Replay-Nonce", method, url, out->status);
-    snprintf(g_nonce, sizeof(g_nonce), "%s", nonce);
-    free(nonce);
-}
-
-static char *url_of(const char *path)
-{
-    size_t n = strlen(g_base) + strlen(path) + 1;
-    char *u = malloc(n);
-    ck_assert_ptr_nonnull(u);
-    snprintf(u, n, "%s%s", g_base, path);
-    return u;
-}
-
-static cJSON *body_json(const struct resp *r)
-{
-    cJSON *j = cJSON_Parse(r->body);
-    ck_assert_msg(j != NULL, "not JSON: %s", r->body);
-    return j;
-}
-
-/* Asserts r is a problem document of type name with status. */
-static void assert_problem(const struct resp *r, long status, const char *name)
-{
-    char urn[128], *ct = header(r, "Content-Type");
-    cJSON *j = body_json(r);
-    const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "type");
-
-    snprintf(urn, sizeof(urn), URN "%s", name);
-    ck_assert_msg(r->status == status, "status %ld, want %ld: %s", r->status, status, r->body);
-    ck_assert_ptr_nonnull(ct);
-    ck_assert_str_eq(ct, "application/problem+json");
-    ck_assert_msg(cJSON_IsString(t) && strcmp(t->valuestring, urn) == 0, "type: %s", r->body);
-    ck_assert_int_eq((int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(j, "status")),
-                     (int)status);
-    free(ct);
-    cJSON_Delete(j);
-}
-
-static EVP_PKEY *newkey(void)
-{
-    EVP_PKEY *k = NULL;
-    ck_assert_int_eq(key_generate(KEY_EC_P256, &k), MC_OK);
-    return k;
-}
-
-/* A signed POST of payload (NULL: POST-as-GET) to url, with kid (NULL: the jwk of key). */
-static void post_url(const char *url, EVP_PKEY *key, const char *kid, const char *payload,
-                     const char *nonce, struct resp *out)
-{
-    const char *hdrs[] = {JOSE_CT, NULL};
-    enum jose_alg alg;
-    cJSON *h = cJSON_CreateObject(), *jws = NULL;
-    char *body;
-
-    cJSON_AddStringToObject(h, "nonce", nonce != NULL ? nonce : g_nonce);
-    cJSON_AddStringToObject(h, "url", url);
-    if (kid != NULL) {
-        cJSON_AddStringToObject(h, "kid", kid);
-    } else {
-        cJSON *jwk = NULL;
-        ck_assert_int_eq(jwk_to_json(key, &jwk), MC_OK);
-        cJSON_AddItemToObject(h, "jwk", jwk);
-    }
-    ck_assert_int_eq(jose_alg_for_key(key, &alg), MC_OK);
-    ck_assert_int_eq(jws_sign(key, alg, h, (const uint8_t *)payload,
-                              payload != NULL ? strlen(payload) : 0, &jws),
-                     MC_OK);
-    body = cJSON_PrintUnformatted(jws);
-    http("POST", url, hdrs, body, out);
-    free(body);
-    cJSON_Delete(jws);
-    cJSON_Delete(h);
-}
-
-static void post(const char *path, EVP_PKEY *key, const char *kid, const char *payload,
-                 struct resp *out)
-{
-    char *url = url_of(path);
-    post_url(url, key, kid, payload, NULL, out);
-    free(url);
-}
-
-/* newAccount for key with payload; returns the status and the Location (new string). */
-static long new_account(EVP_PKEY *key, const char *payload, char **location)
-{
-    struct resp r;
-    long st;
-
-    post(ACME_PATH_NEW_ACCOUNT, key, NULL, payload, &r);
-    st = r.status;
-    if (location != NULL)
-        *location = header(&r, "Location");
-    resp_free(&r);
-    return st;
-}
-
-/* A fresh account; its URL (the kid) is returned, new string. */
-static char *account(EVP_PKEY *key)
-{
-    char *loc = NULL;
-    ck_assert_int_eq(new_account(key, "{\"termsOfServiceAgreed\":true}", &loc), 201);
-    ck_assert_ptr_nonnull(loc);
-    return loc;
-}
+#include "acme_client.h"
 
 static void start_with(void (*adjust)(struct mockca_config *))
 {
     struct mockca_config cfg;
-    struct resp r;
+    struct mockca *m = NULL;
 
     ck_assert_int_eq(mockca_config_init(&cfg), MC_OK);
     free(cfg.listen_addr);
@@ -268,19 +42,9 @@ static void start_with(void (*adjust)(struct mockca_config *))
     cfg.dns_mgmt_addr = strdup("127.0.0.1:0");
     if (adjust != NULL)
         adjust(&cfg);
-    ck_assert_int_eq(mockca_start(&cfg, &g_m), MC_OK);
-    ck_assert_ptr_nonnull(mockca_tls_root_pem(g_m));
-    const char *dir = mockca_directory_url(g_m);
-    ck_assert_ptr_nonnull(strstr(dir, ACME_PATH_DIRECTORY));
-    snprintf(g_base, sizeof(g_base), "%.*s", (int)(strlen(dir) - strlen(ACME_PATH_DIRECTORY)), dir);
-    g_curl = curl_easy_init();
-    ck_assert_ptr_nonnull(g_curl);
-    /* The first nonce, as a client gets it (section 7.2). */
-    char *u = url_of(ACME_PATH_NONCE);
-    http("HEAD", u, NULL, NULL, &r);
-    free(u);
-    ck_assert_int_eq(r.status, 200);
-    resp_free(&r);
+    ck_assert_int_eq(mockca_start(&cfg, &m), MC_OK);
+    ac_attach(m);
+    ac_set_timeout(10);
 }
 
 static void setup(void)
@@ -290,10 +54,10 @@ static void setup(void)
 
 static void teardown(void)
 {
-    curl_easy_cleanup(g_curl);
-    g_curl = NULL;
-    mockca_stop(g_m);
-    g_m = NULL;
+    struct mockca *m = g_m;
+
+    ac_detach();
+    mockca_stop(m);
 }
 
 /* ---- directory, nonce, common headers ----------------------------------------------------- */
@@ -310,7 +74,7 @@ START_TEST(test_directory)
         {"keyChange", ACME_PATH_KEY_CHANGE},
     };
 
-    http("GET", mockca_directory_url(g_m), NULL, NULL, &r);
+    http_hdrs("GET", mockca_directory_url(g_m), NULL, NULL, &r);
     ck_assert_int_eq(r.status, 200);
     ck_assert_ptr_nonnull(strstr(mockca_directory_url(g_m), "https://127.0.0.1:"));
     j = body_json(&r);
@@ -338,7 +102,7 @@ START_TEST(test_nonce)
     struct resp r;
     char *u = url_of(ACME_PATH_NONCE), first[64], *cc;
 
-    http("HEAD", u, NULL, NULL, &r);
+    http_hdrs("HEAD", u, NULL, NULL, &r);
     ck_assert_int_eq(r.status, 200);
     snprintf(first, sizeof(first), "%s", g_nonce);
     cc = header(&r, "Cache-Control");
@@ -347,7 +111,7 @@ START_TEST(test_nonce)
     ck_assert(header_has(&r, "Link", "rel=\"index\""));
     ck_assert(header_has(&r, "Link", mockca_directory_url(g_m)));
     resp_free(&r);
-    http("GET", u, NULL, NULL, &r);
+    http_hdrs("GET", u, NULL, NULL, &r);
     ck_assert_int_eq(r.status, 204);
     ck_assert_str_ne(first, g_nonce); /* a fresh one each time */
     ck_assert(header_has(&r, "Cache-Control", "no-store"));
@@ -362,14 +126,14 @@ START_TEST(test_404_405_problems)
     char *u = url_of("/no-such-thing");
     char *allow;
 
-    http("GET", u, NULL, NULL, &r);
-    assert_problem(&r, 404, "malformed");
+    http_hdrs("GET", u, NULL, NULL, &r);
+    assert_problem_status(&r, 404, "malformed");
     ck_assert(header_has(&r, "Link", "rel=\"index\""));
     resp_free(&r);
     free(u);
     u = url_of(ACME_PATH_NEW_ACCOUNT);
-    http("GET", u, NULL, NULL, &r);
-    assert_problem(&r, 405, "malformed");
+    http_hdrs("GET", u, NULL, NULL, &r);
+    assert_problem_status(&r, 405, "malformed");
     allow = header(&r, "Allow");
     ck_assert_str_eq(allow, "POST");
     free(allow);
@@ -384,8 +148,8 @@ START_TEST(test_bad_content_type)
     const char *hdrs[] = {"Content-Type: application/json", NULL};
     char *u = url_of(ACME_PATH_NEW_ACCOUNT);
 
-    http("POST", u, hdrs, "{}", &r);
-    assert_problem(&r, 415, "malformed");
+    http_hdrs("POST", u, hdrs, "{}", &r);
+    assert_problem_status(&r, 415, "malformed");
     resp_free(&r);
     free(u);
 }
@@ -398,15 +162,15 @@ START_TEST(test_replayed_nonce)
     char used[64], *u = url_of(ACME_PATH_NEW_ACCOUNT);
 
     snprintf(used, sizeof(used), "%s", g_nonce);
-    post_url(u, k, NULL, "{\"termsOfServiceAgreed\":true}", used, &r);
+    post_url_nonce(u, k, NULL, "{\"termsOfServiceAgreed\":true}", used, &r);
     ck_assert_int_eq(r.status, 201);
     resp_free(&r);
-    post_url(u, k, NULL, "{\"termsOfServiceAgreed\":true}", used, &r);
-    assert_problem(&r, 400, "badNonce");
+    post_url_nonce(u, k, NULL, "{\"termsOfServiceAgreed\":true}", used, &r);
+    assert_problem_status(&r, 400, "badNonce");
     resp_free(&r);
     /* A nonce the server never issued. */
-    post_url(u, k, NULL, "{}", "AAAAAAAAAAAAAAAAAAAAAA", &r);
-    assert_problem(&r, 400, "badNonce");
+    post_url_nonce(u, k, NULL, "{}", "AAAAAAAAAAAAAAAAAAAAAA", &r);
+    assert_problem_status(&r, 400, "badNonce");
     resp_free(&r);
     free(u);
     EVP_PKEY_free(k);
@@ -423,8 +187,8 @@ START_TEST(test_body_too_large)
 
     memset(big, 'a', n);
     big[n] = '\0';
-    http("POST", u, hdrs, big, &r);
-    assert_problem(&r, 413, "malformed");
+    http_hdrs("POST", u, hdrs, big, &r);
+    assert_problem_status(&r, 413, "malformed");
     resp_free(&r);
     free(big);
     free(u);
@@ -457,7 +221,7 @@ START_TEST(test_start_port_taken)
     /* The first one is unharmed. */
     {
         struct resp r;
-        http("GET", dir, NULL, NULL, &r);
+        http_hdrs("GET", dir, NULL, NULL, &r);
         ck_assert_int_eq(r.status, 200);
         resp_free(&r);
     }
@@ -487,8 +251,8 @@ START_TEST(test_bad_signature_algorithm)
     cJSON_AddStringToObject(jb, "payload", pay);
     cJSON_AddStringToObject(jb, "signature", "AAAA");
     body = cJSON_PrintUnformatted(jb);
-    http("POST", u, hdrs, body, &r);
-    assert_problem(&r, 400, "badSignatureAlgorithm");
+    http_hdrs("POST", u, hdrs, body, &r);
+    assert_problem_status(&r, 400, "badSignatureAlgorithm");
     j = body_json(&r);
     algs = cJSON_GetObjectItemCaseSensitive(j, "algorithms");
     ck_assert(cJSON_IsArray(algs));
@@ -552,15 +316,15 @@ START_TEST(test_new_account)
 
     /* onlyReturnExisting for a key with no account. */
     post(ACME_PATH_NEW_ACCOUNT, other, NULL, "{\"onlyReturnExisting\":true}", &r);
-    assert_problem(&r, 400, "accountDoesNotExist");
+    assert_problem_status(&r, 400, "accountDoesNotExist");
     resp_free(&r);
     /* Wrong member types. */
     post(ACME_PATH_NEW_ACCOUNT, other, NULL, "{\"termsOfServiceAgreed\":\"yes\"}", &r);
-    assert_problem(&r, 400, "malformed");
+    assert_problem_status(&r, 400, "malformed");
     resp_free(&r);
     /* newAccount takes jwk, not kid. */
     post(ACME_PATH_NEW_ACCOUNT, k, loc, "{}", &r);
-    assert_problem(&r, 400, "malformed");
+    assert_problem_status(&r, 400, "malformed");
     resp_free(&r);
     free(loc);
     EVP_PKEY_free(k);
@@ -596,7 +360,7 @@ START_TEST(test_contacts)
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         post(ACME_PATH_NEW_ACCOUNT, k, NULL, bad[i].payload, &r);
         ck_assert_msg(r.status == 400, "%s -> %ld %s", bad[i].payload, r.status, r.body);
-        assert_problem(&r, 400, bad[i].problem);
+        assert_problem_status(&r, 400, bad[i].problem);
         resp_free(&r);
     }
     /* Two good ones (Pebble's limit), and the mailto scheme in any case. */
@@ -611,8 +375,8 @@ START_TEST(test_contacts)
     loc = header(&r, "Location");
     resp_free(&r);
     /* Updates are checked the same way. */
-    post_url(loc, k, loc, "{\"contact\":[\"tel:+15551234567\"]}", NULL, &r);
-    assert_problem(&r, 400, "unsupportedContact");
+    post_url_nonce(loc, k, loc, "{\"contact\":[\"tel:+15551234567\"]}", NULL, &r);
+    assert_problem_status(&r, 400, "unsupportedContact");
     resp_free(&r);
     free(loc);
     EVP_PKEY_free(k);
@@ -670,7 +434,7 @@ START_TEST(test_eab)
     char *p;
     cJSON *j;
 
-    http("GET", mockca_directory_url(g_m), NULL, NULL, &r);
+    http_hdrs("GET", mockca_directory_url(g_m), NULL, NULL, &r);
     j = body_json(&r);
     ck_assert(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(j, "meta"), "externalAccountRequired")));
@@ -678,20 +442,20 @@ START_TEST(test_eab)
     resp_free(&r);
 
     post(ACME_PATH_NEW_ACCOUNT, k, NULL, "{\"termsOfServiceAgreed\":true}", &r);
-    assert_problem(&r, 400, "externalAccountRequired");
+    assert_problem_status(&r, 400, "externalAccountRequired");
     resp_free(&r);
 
     memcpy(wrong, eab_mac, sizeof(wrong));
     wrong[0] ^= 1;
     p = eab_payload(k, "kid-1", wrong, sizeof(wrong));
     post(ACME_PATH_NEW_ACCOUNT, k, NULL, p, &r);
-    assert_problem(&r, 403, "unauthorized");
+    assert_problem_status(&r, 403, "unauthorized");
     resp_free(&r);
     free(p);
 
     p = eab_payload(k, "kid-2", eab_mac, sizeof(eab_mac));
     post(ACME_PATH_NEW_ACCOUNT, k, NULL, p, &r);
-    assert_problem(&r, 403, "unauthorized");
+    assert_problem_status(&r, 403, "unauthorized");
     resp_free(&r);
     free(p);
 
@@ -714,7 +478,7 @@ START_TEST(test_account_lifecycle)
     cJSON *j;
 
     /* POST-as-GET. */
-    post_url(loc, k, loc, NULL, NULL, &r);
+    post_url_nonce(loc, k, loc, NULL, NULL, &r);
     ck_assert_int_eq(r.status, 200);
     j = body_json(&r);
     ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "status")), "valid");
@@ -724,12 +488,12 @@ START_TEST(test_account_lifecycle)
     resp_free(&r);
 
     /* Another account's kid on this account's URL. */
-    post_url(loc, k2, loc2, NULL, NULL, &r);
-    assert_problem(&r, 403, "unauthorized");
+    post_url_nonce(loc, k2, loc2, NULL, NULL, &r);
+    assert_problem_status(&r, 403, "unauthorized");
     resp_free(&r);
 
     /* Update the contacts. */
-    post_url(loc, k, loc, "{\"contact\":[\"mailto:new@example.com\"]}", NULL, &r);
+    post_url_nonce(loc, k, loc, "{\"contact\":[\"mailto:new@example.com\"]}", NULL, &r);
     ck_assert_int_eq(r.status, 200);
     j = body_json(&r);
     ck_assert_str_eq(
@@ -737,36 +501,36 @@ START_TEST(test_account_lifecycle)
         "mailto:new@example.com");
     cJSON_Delete(j);
     resp_free(&r);
-    post_url(loc, k, loc, NULL, NULL, &r);
+    post_url_nonce(loc, k, loc, NULL, NULL, &r);
     ck_assert_ptr_nonnull(strstr(r.body, "mailto:new@example.com"));
     resp_free(&r);
 
     /* A status other than deactivated. */
-    post_url(loc, k, loc, "{\"status\":\"revoked\"}", NULL, &r);
-    assert_problem(&r, 400, "malformed");
+    post_url_nonce(loc, k, loc, "{\"status\":\"revoked\"}", NULL, &r);
+    assert_problem_status(&r, 400, "malformed");
     resp_free(&r);
 
     /* Deactivate; the account then refuses every request by its kid. */
-    post_url(loc, k, loc, "{\"status\":\"deactivated\"}", NULL, &r);
+    post_url_nonce(loc, k, loc, "{\"status\":\"deactivated\"}", NULL, &r);
     ck_assert_int_eq(r.status, 200);
     j = body_json(&r);
     ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "status")),
                      "deactivated");
     cJSON_Delete(j);
     resp_free(&r);
-    post_url(loc, k, loc, NULL, NULL, &r);
-    assert_problem(&r, 403, "unauthorized");
+    post_url_nonce(loc, k, loc, NULL, NULL, &r);
+    assert_problem_status(&r, 403, "unauthorized");
     resp_free(&r);
     /* newAccount with the deactivated account's key, as Pebble: unauthorized. */
     post(ACME_PATH_NEW_ACCOUNT, k, NULL, "{\"termsOfServiceAgreed\":true}", &r);
-    assert_problem(&r, 403, "unauthorized");
+    assert_problem_status(&r, 403, "unauthorized");
     resp_free(&r);
     /* An account id that does not exist. */
     {
         char kid[256];
         snprintf(kid, sizeof(kid), "%sAAAAAAAAAAAAAAAAAAAAAA", g_m->account_prefix);
-        post_url(kid, k, kid, NULL, NULL, &r);
-        assert_problem(&r, 400, "accountDoesNotExist");
+        post_url_nonce(kid, k, kid, NULL, NULL, &r);
+        assert_problem_status(&r, 400, "accountDoesNotExist");
         resp_free(&r);
     }
     free(loc);
@@ -817,10 +581,10 @@ START_TEST(test_key_change)
     resp_free(&r);
     free(p);
     /* The old key no longer verifies for the account. */
-    post_url(a, k1, a, NULL, NULL, &r);
-    assert_problem(&r, 400, "malformed");
+    post_url_nonce(a, k1, a, NULL, NULL, &r);
+    assert_problem_status(&r, 400, "malformed");
     resp_free(&r);
-    post_url(a, k3, a, NULL, NULL, &r);
+    post_url_nonce(a, k3, a, NULL, NULL, &r);
     ck_assert_int_eq(r.status, 200);
     resp_free(&r);
     /* newAccount with the new key finds the account. */
@@ -831,7 +595,7 @@ START_TEST(test_key_change)
     /* To another account's key: 409 with that account in Location. */
     p = keychange_payload(a, k3, k2);
     post(ACME_PATH_KEY_CHANGE, k3, a, p, &r);
-    assert_problem(&r, 409, "malformed");
+    assert_problem_status(&r, 409, "malformed");
     loc = header(&r, "Location");
     ck_assert_ptr_nonnull(loc);
     ck_assert_str_eq(loc, b);
@@ -841,7 +605,7 @@ START_TEST(test_key_change)
     /* To its own current key: 409 naming itself. */
     p = keychange_payload(a, k3, k3);
     post(ACME_PATH_KEY_CHANGE, k3, a, p, &r);
-    assert_problem(&r, 409, "malformed");
+    assert_problem_status(&r, 409, "malformed");
     loc = header(&r, "Location");
     ck_assert_ptr_nonnull(loc);
     ck_assert_str_eq(loc, a);
@@ -852,7 +616,7 @@ START_TEST(test_key_change)
     k4 = newkey();
     p = keychange_payload(a, k1, k4);
     post(ACME_PATH_KEY_CHANGE, k3, a, p, &r);
-    assert_problem(&r, 403, "unauthorized");
+    assert_problem_status(&r, 403, "unauthorized");
     resp_free(&r);
     free(p);
 
@@ -880,18 +644,18 @@ START_TEST(test_orders_list)
     list = malloc(strlen(u) + strlen(id) + 1);
     snprintf(list, strlen(u) + strlen(id) + 1, "%s%s", u, id);
     free(u);
-    post_url(list, k, a, NULL, NULL, &r);
+    post_url_nonce(list, k, a, NULL, NULL, &r);
     ck_assert_int_eq(r.status, 200);
     ck_assert_str_eq(r.body, "{\"orders\":[]}");
     ck_assert(!header_has(&r, "Link", "rel=\"next\""));
     resp_free(&r);
     /* Only the owner. */
-    post_url(list, k2, b, NULL, NULL, &r);
-    assert_problem(&r, 403, "unauthorized");
+    post_url_nonce(list, k2, b, NULL, NULL, &r);
+    assert_problem_status(&r, 403, "unauthorized");
     resp_free(&r);
     /* Not POST-as-GET. */
-    post_url(list, k, a, "{}", NULL, &r);
-    assert_problem(&r, 400, "malformed");
+    post_url_nonce(list, k, a, "{}", NULL, &r);
+    assert_problem_status(&r, 400, "malformed");
     resp_free(&r);
 
     /* Four orders made in the store (newOrder is not served yet): pages of 3, then 1. */
@@ -909,7 +673,7 @@ START_TEST(test_orders_list)
         ck_assert_int_eq(store_order_new(g_m->store, id, &orq, oid), MC_OK);
         ident_list_free(&idl);
     }
-    post_url(list, k, a, NULL, NULL, &r);
+    post_url_nonce(list, k, a, NULL, NULL, &r);
     ck_assert_int_eq(r.status, 200);
     j = body_json(&r);
     ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j, "orders")), 3);
@@ -919,7 +683,7 @@ START_TEST(test_orders_list)
     resp_free(&r);
     next_url = malloc(strlen(list) + 16);
     snprintf(next_url, strlen(list) + 16, "%s?cursor=1", list);
-    post_url(next_url, k, a, NULL, NULL, &r);
+    post_url_nonce(next_url, k, a, NULL, NULL, &r);
     ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
     j = body_json(&r);
     ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j, "orders")), 1);
@@ -938,8 +702,8 @@ START_TEST(test_orders_list)
         cJSON_AddStringToObject(h, "kid", a);
         ck_assert_int_eq(jws_sign(k, JOSE_ALG_ES256, h, NULL, 0, &jws), MC_OK);
         body = cJSON_PrintUnformatted(jws);
-        http("POST", next_url, hdrs, body, &r);
-        assert_problem(&r, 403, "unauthorized");
+        http_hdrs("POST", next_url, hdrs, body, &r);
+        assert_problem_status(&r, 403, "unauthorized");
         resp_free(&r);
         free(body);
         cJSON_Delete(jws);
@@ -972,7 +736,7 @@ START_TEST(test_nonce_reject)
     EVP_PKEY *k = newkey();
 
     post(ACME_PATH_NEW_ACCOUNT, k, NULL, "{\"termsOfServiceAgreed\":true}", &r);
-    assert_problem(&r, 400, "badNonce");
+    assert_problem_status(&r, 400, "badNonce");
     resp_free(&r);
     EVP_PKEY_free(k);
 }
@@ -990,7 +754,7 @@ START_TEST(test_mgmt_roots)
 
     ck_assert_ptr_nonnull(strstr(mockca_mgmt_url(g_m), "https://127.0.0.1:"));
     snprintf(u, sizeof(u), "%s/roots/0", mockca_mgmt_url(g_m));
-    /* Not an ACME listener: no nonce expected, so no http() here. */
+    /* Not an ACME listener: no nonce expected, so no http_hdrs() here. */
     memset(&r, 0, sizeof(r));
     curl_easy_reset(g_curl);
     struct curl_blob blob = {.data = (void *)mockca_tls_root_pem(g_m),

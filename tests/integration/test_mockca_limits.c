@@ -5,11 +5,9 @@
  * thread; Pebble's POST /set-renewal-info/; newAccount's agreementRequired; and -strict's
  * User-Agent check. */
 #include <check.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include <cjson/cJSON.h>
@@ -32,279 +30,17 @@
 #include "common/ari.h"
 #include "common/clock.h"
 #include "mockca/mockca.h"
+#include "acme_client.h"
 #include "mockca/store.h"
 #include "testutil.h"
-
-#define JOSE_CT "Content-Type: application/jose+json"
-#define URN "urn:ietf:params:acme:error:"
-#define POLL_TRIES 200 /* x 25 ms: 5 s at most per poll loop */
-#define POLL_SLEEP_NS 25000000L
-#define MAX_TOKENS 16
-
-/* ---- the http-01 responder (the client's side of the challenge) ------------------------ */
-
-static pthread_mutex_t g_tok_mu = PTHREAD_MUTEX_INITIALIZER;
-static char g_tok[MAX_TOKENS][64];
-static char g_keyauth[MAX_TOKENS][160];
-static size_t g_ntok;
-static struct http_server *g_resp_srv;
-
-static void responder(void *ctx, const struct http_request *req, struct http_response *resp)
-{
-    const char *tok = req->nparams > 0 ? req->params[0] : "";
-    enum mc_err e = MC_ERR_NOT_FOUND;
-
-    (void)ctx;
-    pthread_mutex_lock(&g_tok_mu);
-    for (size_t i = 0; i < g_ntok; i++)
-        if (strcmp(g_tok[i], tok) == 0) {
-            e = http_response_body(resp, 200, "text/plain", g_keyauth[i], strlen(g_keyauth[i]));
-            break;
-        }
-    pthread_mutex_unlock(&g_tok_mu);
-    if (e != MC_OK && http_response_error(resp, 404, "no such token") != MC_OK)
-        resp->status = 404;
-}
-
-static const struct http_route responder_routes[] = {
-    {"GET", "/.well-known/acme-challenge/{}", responder},
-};
-
-static void provision_http(const char *token, const char *keyauth)
-{
-    pthread_mutex_lock(&g_tok_mu);
-    ck_assert_uint_lt(g_ntok, MAX_TOKENS);
-    snprintf(g_tok[g_ntok], sizeof(g_tok[0]), "%s", token);
-    snprintf(g_keyauth[g_ntok], sizeof(g_keyauth[0]), "%s", keyauth);
-    g_ntok++;
-    pthread_mutex_unlock(&g_tok_mu);
-}
-
-/* ---- one mockca and one client per test ------------------------------------------------ */
-
-struct resp {
-    long status;
-    char *body;
-    char *headers;
-};
-
-static struct mockca *g_m;
-static CURL *g_curl;
-static char g_nonce[64];
-static char g_base[128];
-static const char *g_user_agent; /* NULL: libcurl sends none */
-
-static size_t collect(char *p, size_t size, size_t n, void *ud)
-{
-    char **buf = ud;
-    size_t add = size * n, old = *buf != NULL ? strlen(*buf) : 0;
-    char *nb = realloc(*buf, old + add + 1);
-    ck_assert_ptr_nonnull(nb);
-    memcpy(nb + old, p, add);
-    nb[old + add] = '\0';
-    *buf = nb;
-    return add;
-}
-
-static void resp_free(struct resp *r)
-{
-    free(r->body);
-    free(r->headers);
-    memset(r, 0, sizeof(*r));
-}
-
-/* The value of the last header called name (new string), or NULL. */
-static char *header(const struct resp *r, const char *name)
-{
-    char *found = NULL;
-    const char *p = r->headers;
-    size_t nl = strlen(name);
-
-    while (p != NULL && *p != '\0') {
-        const char *eol = strstr(p, "\r\n");
-        size_t len = eol != NULL ? (size_t)(eol - p) : strlen(p);
-        if (len > nl && strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
-            const char *v = p + nl + 1;
-            while (*v == ' ')
-                v++;
-            free(found);
-            found = strndup(v, len - (size_t)(v - p));
-        }
-        p = eol != NULL ? eol + 2 : NULL;
-    }
-    return found;
-}
-
-/* How many headers called name contain sub. */
-static int header_count(const struct resp *r, const char *name, const char *sub)
-{
-    const char *p = r->headers;
-    size_t nl = strlen(name);
-    int n = 0;
-
-    while (p != NULL && *p != '\0') {
-        const char *eol = strstr(p, "\r\n");
-        size_t len = eol != NULL ? (size_t)(eol - p) : strlen(p);
-        if (len > nl && strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
-            char *line = strndup(p, len);
-            if (strstr(line, sub) != NULL)
-                n++;
-            free(line);
-        }
-        p = eol != NULL ? eol + 2 : NULL;
-    }
-    return n;
-}
-
-static void http(const char *method, const char *url, const char *body, struct resp *out)
-{
-    struct curl_slist *sl = NULL;
-    char *nonce;
-
-    memset(out, 0, sizeof(*out));
-    curl_easy_reset(g_curl);
-    struct curl_blob blob = {.data = (void *)mockca_tls_root_pem(g_m),
-                             .len = strlen(mockca_tls_root_pem(g_m)),
-                             .flags = CURL_BLOB_COPY};
-    ck_assert_int_eq(curl_easy_setopt(g_curl, CURLOPT_CAINFO_BLOB, &blob), CURLE_OK);
-    curl_easy_setopt(g_curl, CURLOPT_URL, url);
-    curl_easy_setopt(g_curl, CURLOPT_TIMEOUT, 20L);
-    curl_easy_setopt(g_curl, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(g_curl, CURLOPT_WRITEDATA, &out->body);
-    curl_easy_setopt(g_curl, CURLOPT_HEADERFUNCTION, collect);
-    curl_easy_setopt(g_curl, CURLOPT_HEADERDATA, &out->headers);
-    if (strcmp(method, "HEAD") == 0)
-        curl_easy_setopt(g_curl, CURLOPT_NOBODY, 1L);
-    else if (strcmp(method, "POST") == 0)
-        curl_easy_setopt(g_curl, CURLOPT_POSTFIELDS, body != NULL ? body : "");
-    if (g_user_agent != NULL)
-        curl_easy_setopt(g_curl, CURLOPT_USERAGENT, g_user_agent);
-    sl = curl_slist_append(sl, JOSE_CT);
-    sl = curl_slist_append(sl, "Expect:");
-    curl_easy_setopt(g_curl, CURLOPT_HTTPHEADER, sl);
-    CURLcode rc = curl_easy_perform(g_curl);
-    curl_slist_free_all(sl);
-    ck_assert_msg(rc == CURLE_OK, "%s %s: %s", method, url, curl_easy_strerror(rc));
-    curl_easy_getinfo(g_curl, CURLINFO_RESPONSE_CODE, &out->status);
-    if (out->body == NULL)
-        out->body = strdup("");
-    if (out->headers == NULL)
-        out->headers = strdup("");
-    nonce = header(out, "Replay-Nonce");
-    ck_assert_msg(nonce != NULL, "%s %s -> %ld without Replay-Nonce", method, url, out->status);
-    snprintf(g_nonce, sizeof(g_nonce), "%s", nonce);
-    free(nonce);
-}
-
-static char *url_of(const char *path)
-{
-    size_t n = strlen(g_base) + strlen(path) + 1;
-    char *u = malloc(n);
-    ck_assert_ptr_nonnull(u);
-    snprintf(u, n, "%s%s", g_base, path);
-    return u;
-}
-
-static cJSON *body_json(const struct resp *r)
-{
-    cJSON *j = cJSON_Parse(r->body);
-    ck_assert_msg(j != NULL, "not JSON: %s", r->body);
-    return j;
-}
-
-static const char *jstr(const cJSON *j, const char *name)
-{
-    const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, name));
-    ck_assert_msg(s != NULL, "no string %s", name);
-    return s;
-}
-
-static void assert_problem(const struct resp *r, long status, const char *name)
-{
-    char urn[128], *ct = header(r, "Content-Type");
-    cJSON *j = body_json(r);
-
-    snprintf(urn, sizeof(urn), URN "%s", name);
-    ck_assert_msg(r->status == status, "status %ld, want %ld: %s", r->status, status, r->body);
-    ck_assert_ptr_nonnull(ct);
-    ck_assert_str_eq(ct, "application/problem+json");
-    ck_assert_msg(strcmp(jstr(j, "type"), urn) == 0, "type: %s, want %s", r->body, name);
-    free(ct);
-    cJSON_Delete(j);
-}
-
-static EVP_PKEY *newkey(void)
-{
-    EVP_PKEY *k = NULL;
-    ck_assert_int_eq(key_generate(KEY_EC_P256, &k), MC_OK);
-    return k;
-}
-
-/* A signed POST of payload (NULL: POST-as-GET) to url, with kid (NULL: the jwk of key). */
-static void post_url(const char *url, EVP_PKEY *key, const char *kid, const char *payload,
-                     struct resp *out)
-{
-    enum jose_alg alg;
-    cJSON *h = cJSON_CreateObject(), *jws = NULL;
-    char *body;
-
-    cJSON_AddStringToObject(h, "nonce", g_nonce);
-    cJSON_AddStringToObject(h, "url", url);
-    if (kid != NULL) {
-        cJSON_AddStringToObject(h, "kid", kid);
-    } else {
-        cJSON *jwk = NULL;
-        ck_assert_int_eq(jwk_to_json(key, &jwk), MC_OK);
-        cJSON_AddItemToObject(h, "jwk", jwk);
-    }
-    ck_assert_int_eq(jose_alg_for_key(key, &alg), MC_OK);
-    ck_assert_int_eq(jws_sign(key, alg, h, (const uint8_t *)payload,
-                              payload != NULL ? strlen(payload) : 0, &jws),
-                     MC_OK);
-    body = cJSON_PrintUnformatted(jws);
-    http("POST", url, body, out);
-    free(body);
-    cJSON_Delete(jws);
-    cJSON_Delete(h);
-}
-
-static void post(const char *path, EVP_PKEY *key, const char *kid, const char *payload,
-                 struct resp *out)
-{
-    char *url = url_of(path);
-    post_url(url, key, kid, payload, out);
-    free(url);
-}
-
-/* A fresh account for key; its URL (the kid), new string. */
-static char *account(EVP_PKEY *key)
-{
-    struct resp r;
-    char *loc;
-
-    post(ACME_PATH_NEW_ACCOUNT, key, NULL, "{\"termsOfServiceAgreed\":true}", &r);
-    ck_assert_int_eq(r.status, 201);
-    loc = header(&r, "Location");
-    ck_assert_ptr_nonnull(loc);
-    resp_free(&r);
-    return loc;
-}
 
 static void start_with(void (*adjust)(struct mockca_config *))
 {
     struct mockca_config cfg;
-    struct http_server_config hc;
-    struct resp r;
+    struct mockca *m = NULL;
 
-    pthread_mutex_lock(&g_tok_mu);
-    g_ntok = 0;
-    pthread_mutex_unlock(&g_tok_mu);
     /* The responder first: its port is the CA's http-01 port. */
-    memset(&hc, 0, sizeof(hc));
-    hc.bind_addr = "127.0.0.1";
-    hc.routes = responder_routes;
-    hc.nroutes = 1;
-    ck_assert_int_eq(http_server_start(&hc, &g_resp_srv), MC_OK);
+    uint16_t http_port = ac_responder_start();
 
     ck_assert_int_eq(mockca_config_init(&cfg), MC_OK);
     free(cfg.listen_addr);
@@ -315,32 +51,23 @@ static void start_with(void (*adjust)(struct mockca_config *))
     cfg.dns_listen_addr = strdup("127.0.0.1:0");
     free(cfg.dns_mgmt_addr);
     cfg.dns_mgmt_addr = strdup("127.0.0.1:0");
-    cfg.http_port = http_server_port(g_resp_srv);
+    cfg.http_port = http_port;
     cfg.va_nosleep = true;
     cfg.authz_reuse_pct = 0;
     if (adjust != NULL)
         adjust(&cfg);
-    ck_assert_int_eq(mockca_start(&cfg, &g_m), MC_OK);
-    ck_assert_ptr_nonnull(mockca_dnsmock(g_m));
-    const char *dir = mockca_directory_url(g_m);
-    snprintf(g_base, sizeof(g_base), "%.*s", (int)(strlen(dir) - strlen(ACME_PATH_DIRECTORY)), dir);
-    g_curl = curl_easy_init();
-    ck_assert_ptr_nonnull(g_curl);
-    char *u = url_of(ACME_PATH_NONCE);
-    http("HEAD", u, NULL, &r);
-    free(u);
-    ck_assert_int_eq(r.status, 200);
-    resp_free(&r);
+    ck_assert_int_eq(mockca_start(&cfg, &m), MC_OK);
+    ck_assert_ptr_nonnull(mockca_dnsmock(m));
+    ac_attach(m);
 }
 
 static void teardown(void)
 {
-    curl_easy_cleanup(g_curl);
-    g_curl = NULL;
-    mockca_stop(g_m);
-    g_m = NULL;
-    http_server_stop(g_resp_srv);
-    g_resp_srv = NULL;
+    struct mockca *m = g_m;
+
+    ac_detach();
+    mockca_stop(m);
+    ac_responder_stop();
 }
 
 /* ---- ACME steps ------------------------------------------------------------------------ */

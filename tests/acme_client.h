@@ -1,0 +1,108 @@
+/* acme_client.h: the ACME test client shared by the in-process mockca integration tests:
+ * one libcurl handle talking HTTPS to one mockca (trusting its TLS root), JWS-signed POSTs
+ * with the last Replay-Nonce, problem-document assertions, and the http-01 responder that
+ * plays the client's side of a challenge. One client per test process: each test's setup
+ * starts its mockca and calls ac_attach, its teardown calls ac_detach. Failures abort the
+ * running test through Check's ck_assert. */
+#ifndef MC_ACME_CLIENT_H
+#define MC_ACME_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <openssl/evp.h>
+
+#include "mockca/mockca.h"
+
+#define JOSE_CT "Content-Type: application/jose+json"
+#define URN "urn:ietf:params:acme:error:"
+#define POLL_TRIES 200 /* x 25 ms: 5 s at most per poll loop */
+#define POLL_SLEEP_NS 25000000L
+#define MAX_TOKENS 16
+
+struct resp {
+    long status;
+    char *body;    /* NUL-terminated, never NULL after http; free with resp_free */
+    size_t len;    /* strlen(body) */
+    char *headers; /* raw header block, "Name: value\r\n" lines */
+};
+
+/* The client's state, set by ac_attach. Tests read them (g_m for mockca calls, g_nonce to
+ * replay a nonce) and may use g_curl for raw exchanges between http calls. */
+extern struct mockca *g_m;
+extern CURL *g_curl;
+extern char g_nonce[64];
+extern char g_base[128]; /* the server's https://host:port, no trailing slash */
+/* The User-Agent http sends; NULL (the start value) sends none. Never reset by ac_attach. */
+extern const char *g_user_agent;
+
+/* Attaches the client to a started mockca m: takes the base URL from its directory URL,
+ * opens the curl handle, sets the request timeout to 20 s and fetches the first nonce
+ * (HEAD newNonce must answer 200). */
+void ac_attach(struct mockca *m);
+/* Closes the curl handle and forgets the mockca (which the caller stops). */
+void ac_detach(void);
+/* The per-request timeout in seconds from now until the next ac_attach. */
+void ac_set_timeout(long seconds);
+
+/* Starts the http-01 responder on 127.0.0.1 port 0 with no tokens, and returns its port
+ * (the CA's http-01 port). It serves /.well-known/acme-challenge/{token}. */
+uint16_t ac_responder_start(void);
+/* Stops the responder; a no-op when it is not running. */
+void ac_responder_stop(void);
+/* Makes the responder serve keyauth for token (at most MAX_TOKENS per start). */
+void provision_http(const char *token, const char *keyauth);
+
+/* A libcurl write/header callback appending to the char * buffer at ud (NUL-terminated). */
+size_t collect(char *p, size_t size, size_t n, void *ud);
+/* Frees r's buffers and zeroes it; r may be zeroed already. */
+void resp_free(struct resp *r);
+/* The value of the last header called name (case-insensitive) in r, new string, or NULL. */
+char *header(const struct resp *r, const char *name);
+/* How many headers called name contain sub. */
+int header_count(const struct resp *r, const char *name, const char *sub);
+/* True if some header called name contains sub. */
+bool header_has(const struct resp *r, const char *name, const char *sub);
+
+/* One exchange of method (GET, HEAD, POST or any other verb) with url, sending body on a
+ * POST and the extra header lines hdrs (NULL-terminated, may be NULL). Asserts it completed
+ * and that the response carried a Replay-Nonce, which it keeps in g_nonce. */
+void http_hdrs(const char *method, const char *url, const char *const *hdrs, const char *body,
+               struct resp *out);
+/* http_hdrs with the one header JOSE_CT, as an ACME client sends it on every request. */
+void http(const char *method, const char *url, const char *body, struct resp *out);
+
+/* g_base + path, new string. */
+char *url_of(const char *path);
+/* r's body parsed as JSON (caller deletes); asserts it parses. */
+cJSON *body_json(const struct resp *r);
+/* The string member name of j; asserts it is there. */
+const char *jstr(const cJSON *j, const char *name);
+/* Asserts r is a problem document (application/problem+json) of type URN name with HTTP
+ * status. */
+void assert_problem(const struct resp *r, long status, const char *name);
+/* assert_problem, and also that the document's own "status" member equals status. */
+void assert_problem_status(const struct resp *r, long status, const char *name);
+
+/* A new P-256 key (caller frees). */
+EVP_PKEY *newkey(void);
+/* A signed POST of payload (NULL: POST-as-GET) to url, with kid (NULL: the jwk of key) and
+ * nonce (NULL: g_nonce). */
+void post_url_nonce(const char *url, EVP_PKEY *key, const char *kid, const char *payload,
+                    const char *nonce, struct resp *out);
+/* post_url_nonce with g_nonce. */
+void post_url(const char *url, EVP_PKEY *key, const char *kid, const char *payload,
+              struct resp *out);
+/* post_url to g_base + path. */
+void post(const char *path, EVP_PKEY *key, const char *kid, const char *payload,
+          struct resp *out);
+/* newAccount for key with payload; returns the status and, when location is not NULL, the
+ * Location header (new string or NULL). */
+long new_account(EVP_PKEY *key, const char *payload, char **location);
+/* A fresh account for key (asserts 201); its URL (the kid), new string. */
+char *account(EVP_PKEY *key);
+
+#endif
