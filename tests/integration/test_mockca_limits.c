@@ -825,8 +825,8 @@ START_TEST(test_config_rate_limits)
         "{\"pebble\":{\"rateLimits\":{\"ordersPerAccount\":{\"count\":5}}}}",
         "{\"pebble\":{\"rateLimits\":{\"ordersPerAccount\":{\"count\":-1,\"windowSeconds\":1}}}}",
         "{\"pebble\":{\"rateLimits\":{\"ordersPerAccount\":{\"count\":1,\"windowSeconds\":0}}}}",
-        "{\"pebble\":{\"rateLimits\":{\"accountsPerAddress\":{\"count\":1.5,"
-        "\"windowSeconds\":1}}}}",
+        ("{\"pebble\":{\"rateLimits\":{\"accountsPerAddress\":{\"count\":1.5,"
+         "\"windowSeconds\":1}}}}"),
         "{\"pebble\":{\"sweepIntervalSeconds\":-1}}",
     };
 
