@@ -8,10 +8,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
+#include <openssl/sha.h>
+#include <openssl/x509.h>
+
+#include "common/b64url.h"
+#include "common/csr.h"
 #include "common/http.h"
 #include "common/jose.h"
 #include "common/keys.h"
+#include "dnsmock/dnsmock.h"
+#include "dnsmock/zone.h"
 #include "mockca/acme/render.h"
 
 struct mockca *g_m;
@@ -295,8 +303,7 @@ void post_url(const char *url, EVP_PKEY *key, const char *kid, const char *paylo
     post_url_nonce(url, key, kid, payload, NULL, out);
 }
 
-void post(const char *path, EVP_PKEY *key, const char *kid, const char *payload,
-          struct resp *out)
+void post(const char *path, EVP_PKEY *key, const char *kid, const char *payload, struct resp *out)
 {
     char *url = url_of(path);
     post_url(url, key, kid, payload, out);
@@ -322,6 +329,201 @@ char *account(EVP_PKEY *key)
     ck_assert_int_eq(new_account(key, "{\"termsOfServiceAgreed\":true}", &loc), 201);
     ck_assert_ptr_nonnull(loc);
     return loc;
+}
+
+/* ---- ACME steps (order, challenges, finalize) ------------------------------------------- */
+
+void pause_a_little(void)
+{
+    struct timespec ts = {0, POLL_SLEEP_NS};
+    nanosleep(&ts, NULL);
+}
+
+char *new_order(EVP_PKEY *key, const char *kid, const char *payload, cJSON **order)
+{
+    struct resp r;
+    char *loc;
+
+    post(ACME_PATH_NEW_ORDER, key, kid, payload, &r);
+    ck_assert_msg(r.status == 201, "newOrder: %ld %s", r.status, r.body);
+    loc = header(&r, "Location");
+    ck_assert_ptr_nonnull(loc);
+    ck_assert_ptr_nonnull(strstr(loc, ACME_PATH_ORDER));
+    *order = body_json(&r);
+    ck_assert_str_eq(jstr(*order, "status"), "pending");
+    resp_free(&r);
+    return loc;
+}
+
+cJSON *fetch(EVP_PKEY *key, const char *kid, const char *url)
+{
+    struct resp r;
+    cJSON *j;
+
+    post_url(url, key, kid, NULL, &r);
+    ck_assert_msg(r.status == 200, "%s: %ld %s", url, r.status, r.body);
+    j = body_json(&r);
+    resp_free(&r);
+    return j;
+}
+
+cJSON *poll_status(EVP_PKEY *key, const char *kid, const char *url, const char *want)
+{
+    for (int i = 0; i < POLL_TRIES; i++) {
+        cJSON *j = fetch(key, kid, url);
+        const char *st = jstr(j, "status");
+        if (strcmp(st, want) == 0)
+            return j;
+        ck_assert_msg(strcmp(st, "pending") == 0 || strcmp(st, "processing") == 0 ||
+                          strcmp(st, "ready") == 0,
+                      "%s is %s, want %s: %s", url, st, want, cJSON_PrintUnformatted(j));
+        cJSON_Delete(j);
+        pause_a_little();
+    }
+    ck_abort_msg("%s never became %s", url, want);
+    return NULL;
+}
+
+char *keyauth_of(EVP_PKEY *key, const char *token)
+{
+    char *thumb = NULL, *ka;
+    size_t n;
+
+    ck_assert_int_eq(jwk_thumbprint(key, &thumb), MC_OK);
+    n = strlen(token) + strlen(thumb) + 2;
+    ka = malloc(n);
+    ck_assert_ptr_nonnull(ka);
+    snprintf(ka, n, "%s.%s", token, thumb);
+    free(thumb);
+    return ka;
+}
+
+void set_txt(const char *name, const char *keyauth)
+{
+    unsigned char d[SHA256_DIGEST_LENGTH];
+    char *v = NULL, host[300];
+
+    SHA256((const unsigned char *)keyauth, strlen(keyauth), d);
+    ck_assert_int_eq(b64url_encode(d, sizeof(d), &v), MC_OK);
+    snprintf(host, sizeof(host), "_acme-challenge.%s", name);
+    ck_assert_int_eq(zone_add_txt(dnsmock_zones(mockca_dnsmock(g_m)), host, v, strlen(v)), MC_OK);
+    free(v);
+}
+
+const cJSON *challenge_of(const cJSON *a, const char *type)
+{
+    const cJSON *c;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(a, "challenges"))
+    {
+        if (strcmp(jstr(c, "type"), type) == 0)
+            return c;
+    }
+    ck_abort_msg("no %s challenge", type);
+    return NULL;
+}
+
+void answer_all(EVP_PKEY *key, const char *kid, const cJSON *order, const char *type,
+                bool bad_keyauth)
+{
+    const cJSON *au;
+
+    cJSON_ArrayForEach(au, cJSON_GetObjectItemCaseSensitive(order, "authorizations"))
+    {
+        cJSON *a = fetch(key, kid, au->valuestring);
+        const cJSON *c = challenge_of(a, type);
+        const cJSON *ident = cJSON_GetObjectItemCaseSensitive(a, "identifier");
+        char *ka = keyauth_of(key, jstr(c, "token"));
+        struct resp r;
+
+        if (bad_keyauth)
+            ka[0] = ka[0] == 'A' ? 'B' : 'A';
+        if (strcmp(type, "http-01") == 0)
+            provision_http(jstr(c, "token"), ka);
+        else
+            set_txt(jstr(ident, "value"), ka);
+        post_url(jstr(c, "url"), key, kid, "{}", &r);
+        ck_assert_msg(r.status == 200, "challenge: %ld %s", r.status, r.body);
+        ck_assert_int_eq(header_count(&r, "Link", "rel=\"up\""), 1);
+        ck_assert_int_eq(header_count(&r, "Link", au->valuestring), 1);
+        resp_free(&r);
+        free(ka);
+        cJSON_Delete(a);
+    }
+}
+
+char *csr_b64(EVP_PKEY *key, const char *cn, const char *const *names, size_t n)
+{
+    struct ident_list l = {0};
+    X509_REQ *req = NULL;
+    uint8_t *der = NULL;
+    size_t dn = 0;
+    char *b = NULL;
+
+    for (size_t i = 0; i < n; i++)
+        ck_assert_int_eq(ident_list_add(&l, IDENT_DNS, names[i]), MC_OK);
+    ck_assert_int_eq(csr_build(key, cn, &l, false, &req), MC_OK);
+    ck_assert_int_eq(csr_to_der(req, &der, &dn), MC_OK);
+    ck_assert_int_eq(b64url_encode(der, dn, &b), MC_OK);
+    free(der);
+    X509_REQ_free(req);
+    ident_list_free(&l);
+    return b;
+}
+
+void finalize(EVP_PKEY *key, const char *kid, const cJSON *order, const char *csr, struct resp *r)
+{
+    cJSON *p = cJSON_CreateObject();
+    char *s;
+
+    cJSON_AddStringToObject(p, "csr", csr);
+    s = cJSON_PrintUnformatted(p);
+    post_url(jstr(order, "finalize"), key, kid, s, r);
+    free(s);
+    cJSON_Delete(p);
+}
+
+cJSON *issue_ex(EVP_PKEY *key, const char *kid, const char *const *names, size_t n,
+                const char *type, EVP_PKEY *ck_in, const char *replaces)
+{
+    cJSON *p = cJSON_CreateObject(), *ids = cJSON_AddArrayToObject(p, "identifiers"), *order,
+          *ready, *valid;
+    char *payload, *loc, *csr;
+    EVP_PKEY *ck = ck_in != NULL ? ck_in : newkey();
+    struct resp r;
+
+    for (size_t i = 0; i < n; i++) {
+        cJSON *id = cJSON_CreateObject();
+        cJSON_AddStringToObject(id, "type", "dns");
+        cJSON_AddStringToObject(id, "value", names[i]);
+        cJSON_AddItemToArray(ids, id);
+    }
+    if (replaces != NULL)
+        cJSON_AddStringToObject(p, "replaces", replaces);
+    payload = cJSON_PrintUnformatted(p);
+    loc = new_order(key, kid, payload, &order);
+    if (replaces != NULL)
+        ck_assert_str_eq(jstr(order, "replaces"), replaces);
+    answer_all(key, kid, order, type, false);
+    ready = poll_status(key, kid, loc, "ready");
+    csr = csr_b64(ck, names[0], names, n);
+    finalize(key, kid, ready, csr, &r);
+    ck_assert_msg(r.status == 200, "finalize: %ld %s", r.status, r.body);
+    resp_free(&r);
+    valid = poll_status(key, kid, loc, "valid");
+    free(csr);
+    cJSON_Delete(ready);
+    cJSON_Delete(order);
+    free(loc);
+    free(payload);
+    cJSON_Delete(p);
+    if (ck_in == NULL)
+        EVP_PKEY_free(ck);
+    return valid;
+}
+
+cJSON *issue(EVP_PKEY *key, const char *kid, const char *const *names, size_t n, const char *type)
+{
+    return issue_ex(key, kid, names, n, type, NULL, NULL);
 }
 
 /* ---- attach / detach ------------------------------------------------------------------- */

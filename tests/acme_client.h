@@ -97,12 +97,51 @@ void post_url_nonce(const char *url, EVP_PKEY *key, const char *kid, const char 
 void post_url(const char *url, EVP_PKEY *key, const char *kid, const char *payload,
               struct resp *out);
 /* post_url to g_base + path. */
-void post(const char *path, EVP_PKEY *key, const char *kid, const char *payload,
-          struct resp *out);
+void post(const char *path, EVP_PKEY *key, const char *kid, const char *payload, struct resp *out);
 /* newAccount for key with payload; returns the status and, when location is not NULL, the
  * Location header (new string or NULL). */
 long new_account(EVP_PKEY *key, const char *payload, char **location);
 /* A fresh account for key (asserts 201); its URL (the kid), new string. */
 char *account(EVP_PKEY *key);
+
+/* ---- ACME steps: an order from newOrder to the certificate ---------------------------- */
+
+/* Sleeps POLL_SLEEP_NS, the pause between two polls of a poll loop. */
+void pause_a_little(void);
+/* newOrder with payload: asserts 201, a Location under ACME_PATH_ORDER and status pending;
+ * returns the order's URL (new string) and its JSON in *order (caller deletes). */
+char *new_order(EVP_PKEY *key, const char *kid, const char *payload, cJSON **order);
+/* POST-as-GET url; asserts 200 and returns the JSON body (caller deletes). */
+cJSON *fetch(EVP_PKEY *key, const char *kid, const char *url);
+/* Polls url (at most POLL_TRIES times, POLL_SLEEP_NS apart) until its status is want and
+ * returns that JSON (caller deletes); fails on a final status other than want (anything
+ * but pending, processing or ready) and on running out of tries. */
+cJSON *poll_status(EVP_PKEY *key, const char *kid, const char *url, const char *want);
+/* The key authorization token.thumbprint(key) (RFC 8555 section 8.1), new string. */
+char *keyauth_of(EVP_PKEY *key, const char *token);
+/* Publishes the dns-01 TXT record for name (_acme-challenge.name = base64url(SHA-256 of
+ * keyauth)) in the zones of g_m's embedded dnsmock. */
+void set_txt(const char *name, const char *keyauth);
+/* The challenge of type in authorization a (borrowed from a); fails if there is none. */
+const cJSON *challenge_of(const cJSON *a, const char *type);
+/* Provisions and answers the type challenge (http-01 through the responder, otherwise
+ * dns-01 through set_txt) of every authorization of order, asserting 200 and one Link
+ * rel="up" to the authorization; with bad_keyauth a wrong key authorization is
+ * provisioned. Does not wait for validation. */
+void answer_all(EVP_PKEY *key, const char *kid, const cJSON *order, const char *type,
+                bool bad_keyauth);
+/* A base64url DER CSR for the n DNS names, signed by key, with common name cn (may be
+ * NULL). New string. */
+char *csr_b64(EVP_PKEY *key, const char *cn, const char *const *names, size_t n);
+/* POSTs {"csr": csr} to order's finalize URL into r; asserts nothing about the answer. */
+void finalize(EVP_PKEY *key, const char *kid, const cJSON *order, const char *csr, struct resp *r);
+/* The whole flow for the n DNS names with challenge type (newOrder, answer_all, poll ready,
+ * finalize with a CSR whose CN is names[0], poll valid); the certificate key is ck (NULL: a
+ * fresh one, freed here), and replaces (NULL: none) is sent as newOrder's "replaces" and
+ * asserted echoed in the order. Returns the valid order (caller deletes). */
+cJSON *issue_ex(EVP_PKEY *key, const char *kid, const char *const *names, size_t n,
+                const char *type, EVP_PKEY *ck, const char *replaces);
+/* issue_ex with a fresh certificate key and no "replaces". */
+cJSON *issue(EVP_PKEY *key, const char *kid, const char *const *names, size_t n, const char *type);
 
 #endif

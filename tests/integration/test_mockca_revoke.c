@@ -4,7 +4,7 @@
  * and GET) and the CRL (RFC 5280), each verified against the issuer served at
  * /issuer-cert; ACME Renewal Information (RFC 9773) with per-certificate windows; and
  * "replaces" in newOrder. Certificates are issued for real (http-01 against a responder
- * this test runs). The helpers are those of test_mockca_order.c. */
+ * this test runs). The ACME steps are those of acme_client.c. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,215 +89,6 @@ static void teardown(void)
     ac_detach();
     mockca_stop(m);
     ac_responder_stop();
-}
-
-/* ---- ACME steps ------------------------------------------------------------------------ */
-
-static void pause_a_little(void)
-{
-    struct timespec ts = {0, POLL_SLEEP_NS};
-    nanosleep(&ts, NULL);
-}
-
-/* newOrder with payload: 201 expected; the order's URL (new string) and JSON (caller frees). */
-static char *new_order(EVP_PKEY *key, const char *kid, const char *payload, cJSON **order)
-{
-    struct resp r;
-    char *loc;
-
-    post(ACME_PATH_NEW_ORDER, key, kid, payload, &r);
-    ck_assert_msg(r.status == 201, "newOrder: %ld %s", r.status, r.body);
-    loc = header(&r, "Location");
-    ck_assert_ptr_nonnull(loc);
-    ck_assert_ptr_nonnull(strstr(loc, ACME_PATH_ORDER));
-    *order = body_json(&r);
-    ck_assert_str_eq(jstr(*order, "status"), "pending");
-    resp_free(&r);
-    return loc;
-}
-
-/* POST-as-GET url; the JSON body (caller frees) after asserting 200. */
-static cJSON *fetch(EVP_PKEY *key, const char *kid, const char *url)
-{
-    struct resp r;
-    cJSON *j;
-
-    post_url(url, key, kid, NULL, &r);
-    ck_assert_msg(r.status == 200, "%s: %ld %s", url, r.status, r.body);
-    j = body_json(&r);
-    resp_free(&r);
-    return j;
-}
-
-/* Polls url until its status is want (or a final status other than want: fails). */
-static cJSON *poll_status(EVP_PKEY *key, const char *kid, const char *url, const char *want)
-{
-    for (int i = 0; i < POLL_TRIES; i++) {
-        cJSON *j = fetch(key, kid, url);
-        const char *st = jstr(j, "status");
-        if (strcmp(st, want) == 0)
-            return j;
-        ck_assert_msg(strcmp(st, "pending") == 0 || strcmp(st, "processing") == 0 ||
-                          strcmp(st, "ready") == 0,
-                      "%s is %s, want %s: %s", url, st, want, cJSON_PrintUnformatted(j));
-        cJSON_Delete(j);
-        pause_a_little();
-    }
-    ck_abort_msg("%s never became %s", url, want);
-    return NULL;
-}
-
-static char *keyauth_of(EVP_PKEY *key, const char *token)
-{
-    char *thumb = NULL, *ka;
-    size_t n;
-
-    ck_assert_int_eq(jwk_thumbprint(key, &thumb), MC_OK);
-    n = strlen(token) + strlen(thumb) + 2;
-    ka = malloc(n);
-    ck_assert_ptr_nonnull(ka);
-    snprintf(ka, n, "%s.%s", token, thumb);
-    free(thumb);
-    return ka;
-}
-
-static void set_txt(const char *name, const char *keyauth)
-{
-    unsigned char d[SHA256_DIGEST_LENGTH];
-    char *v = NULL, host[300];
-
-    SHA256((const unsigned char *)keyauth, strlen(keyauth), d);
-    ck_assert_int_eq(b64url_encode(d, sizeof(d), &v), MC_OK);
-    snprintf(host, sizeof(host), "_acme-challenge.%s", name);
-    ck_assert_int_eq(zone_add_txt(dnsmock_zones(mockca_dnsmock(g_m)), host, v, strlen(v)), MC_OK);
-    free(v);
-}
-
-/* Finds the challenge of type in authorization a. */
-static const cJSON *challenge_of(const cJSON *a, const char *type)
-{
-    const cJSON *c;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(a, "challenges"))
-    {
-        if (strcmp(jstr(c, "type"), type) == 0)
-            return c;
-    }
-    ck_abort_msg("no %s challenge", type);
-    return NULL;
-}
-
-/* Provisions and answers the type challenge of every authorization of order; with
- * bad_keyauth the responder serves a wrong key authorization. Does not wait. */
-static void answer_all(EVP_PKEY *key, const char *kid, const cJSON *order, const char *type,
-                       bool bad_keyauth)
-{
-    const cJSON *au;
-
-    cJSON_ArrayForEach(au, cJSON_GetObjectItemCaseSensitive(order, "authorizations"))
-    {
-        cJSON *a = fetch(key, kid, au->valuestring);
-        const cJSON *c = challenge_of(a, type);
-        const cJSON *ident = cJSON_GetObjectItemCaseSensitive(a, "identifier");
-        char *ka = keyauth_of(key, jstr(c, "token"));
-        struct resp r;
-        char *up;
-
-        if (bad_keyauth)
-            ka[0] = ka[0] == 'A' ? 'B' : 'A';
-        if (strcmp(type, "http-01") == 0)
-            provision_http(jstr(c, "token"), ka);
-        else
-            set_txt(jstr(ident, "value"), ka);
-        post_url(jstr(c, "url"), key, kid, "{}", &r);
-        ck_assert_msg(r.status == 200, "challenge: %ld %s", r.status, r.body);
-        up = header(&r, "Link");
-        ck_assert_int_eq(header_count(&r, "Link", "rel=\"up\""), 1);
-        ck_assert_int_eq(header_count(&r, "Link", au->valuestring), 1);
-        free(up);
-        resp_free(&r);
-        free(ka);
-        cJSON_Delete(a);
-    }
-}
-
-/* A base64url DER CSR for names, signed by key, with cn (may be NULL). New string. */
-static char *csr_b64(EVP_PKEY *key, const char *cn, const char *const *names, size_t n)
-{
-    struct ident_list l = {0};
-    X509_REQ *req = NULL;
-    uint8_t *der = NULL;
-    size_t dn = 0;
-    char *b = NULL;
-
-    for (size_t i = 0; i < n; i++)
-        ck_assert_int_eq(ident_list_add(&l, IDENT_DNS, names[i]), MC_OK);
-    ck_assert_int_eq(csr_build(key, cn, &l, false, &req), MC_OK);
-    ck_assert_int_eq(csr_to_der(req, &der, &dn), MC_OK);
-    ck_assert_int_eq(b64url_encode(der, dn, &b), MC_OK);
-    free(der);
-    X509_REQ_free(req);
-    ident_list_free(&l);
-    return b;
-}
-
-static void finalize(EVP_PKEY *key, const char *kid, const cJSON *order, const char *csr,
-                     struct resp *r)
-{
-    cJSON *p = cJSON_CreateObject();
-    char *s;
-
-    cJSON_AddStringToObject(p, "csr", csr);
-    s = cJSON_PrintUnformatted(p);
-    post_url(jstr(order, "finalize"), key, kid, s, r);
-    free(s);
-    cJSON_Delete(p);
-}
-
-/* The whole flow for names with challenge type, with the certificate key ck (NULL: a
- * fresh one) and extra newOrder members (NULL: none, else a JSON object text's members,
- * e.g. "\"replaces\":\"...\""); returns the valid order (caller frees). */
-static cJSON *issue_ex(EVP_PKEY *key, const char *kid, const char *const *names, size_t n,
-                       const char *type, EVP_PKEY *ck_in, const char *replaces)
-{
-    cJSON *p = cJSON_CreateObject(), *ids = cJSON_AddArrayToObject(p, "identifiers"), *order,
-          *ready, *valid;
-    char *payload, *loc, *csr;
-    EVP_PKEY *ck = ck_in != NULL ? ck_in : newkey();
-    struct resp r;
-
-    for (size_t i = 0; i < n; i++) {
-        cJSON *id = cJSON_CreateObject();
-        cJSON_AddStringToObject(id, "type", "dns");
-        cJSON_AddStringToObject(id, "value", names[i]);
-        cJSON_AddItemToArray(ids, id);
-    }
-    if (replaces != NULL)
-        cJSON_AddStringToObject(p, "replaces", replaces);
-    payload = cJSON_PrintUnformatted(p);
-    loc = new_order(key, kid, payload, &order);
-    if (replaces != NULL)
-        ck_assert_str_eq(jstr(order, "replaces"), replaces);
-    answer_all(key, kid, order, type, false);
-    ready = poll_status(key, kid, loc, "ready");
-    csr = csr_b64(ck, names[0], names, n);
-    finalize(key, kid, ready, csr, &r);
-    ck_assert_msg(r.status == 200, "finalize: %ld %s", r.status, r.body);
-    resp_free(&r);
-    valid = poll_status(key, kid, loc, "valid");
-    free(csr);
-    cJSON_Delete(ready);
-    cJSON_Delete(order);
-    free(loc);
-    free(payload);
-    cJSON_Delete(p);
-    if (ck_in == NULL)
-        EVP_PKEY_free(ck);
-    return valid;
-}
-
-static cJSON *issue(EVP_PKEY *key, const char *kid, const char *const *names, size_t n)
-{
-    return issue_ex(key, kid, names, n, "http-01", NULL, NULL);
 }
 
 /* ---- binary HTTP (OCSP, CRL, issuer) ------------------------------------------------------ */
@@ -566,7 +357,7 @@ START_TEST(test_revoke_by_account)
 {
     EVP_PKEY *k = newkey();
     char *kid = account(k), *b64 = NULL;
-    cJSON *o = issue(k, kid, g_names, 2);
+    cJSON *o = issue(k, kid, g_names, 2, "http-01");
     X509 *leaf = leaf_of(k, kid, o, &b64), *issuer = issuer_cert();
     int reason = -2;
     struct resp r;
@@ -639,7 +430,7 @@ START_TEST(test_revoke_other_account)
 {
     EVP_PKEY *k = newkey(), *k2 = newkey();
     char *kid = account(k), *kid2 = account(k2), *b64 = NULL;
-    cJSON *o = issue(k, kid, g_names, 2), *o2;
+    cJSON *o = issue(k, kid, g_names, 2, "http-01"), *o2;
     X509 *leaf = leaf_of(k, kid, o, &b64), *issuer = issuer_cert();
     int reason = -2;
     struct resp r;
@@ -649,13 +440,13 @@ START_TEST(test_revoke_other_account)
     assert_problem(&r, 403, "unauthorized");
     resp_free(&r);
     /* Valid authorizations for only one of the two names are not enough. */
-    o2 = issue(k2, kid2, g_names, 1);
+    o2 = issue(k2, kid2, g_names, 1, "http-01");
     cJSON_Delete(o2);
     do_revoke(k2, kid2, b64, "4", &r);
     assert_problem(&r, 403, "unauthorized");
     resp_free(&r);
     /* For both (RFC 8555 section 7.6, the third way). */
-    o2 = issue(k2, kid2, g_names + 1, 1);
+    o2 = issue(k2, kid2, g_names + 1, 1, "http-01");
     cJSON_Delete(o2);
     do_revoke(k2, kid2, b64, "4", &r);
     ck_assert_msg(r.status == 200, "revoke: %ld %s", r.status, r.body);
@@ -679,7 +470,7 @@ START_TEST(test_revoke_refusals)
     static const char *const bad_reasons[] = {"7", "11", "-1", "1.5", "\"1\"", "null"};
     EVP_PKEY *k = newkey();
     char *kid = account(k), *b64 = NULL, *junk = NULL, *ib64 = NULL, *ct = NULL, *u;
-    cJSON *o = issue(k, kid, g_names, 1);
+    cJSON *o = issue(k, kid, g_names, 1, "http-01");
     X509 *leaf = leaf_of(k, kid, o, &b64), *issuer = issuer_cert();
     unsigned char *der = NULL;
     struct resp r;
@@ -735,7 +526,7 @@ START_TEST(test_renewal_info)
     EVP_PKEY *k = newkey();
     char *kid = account(k), *b64 = NULL, *id = NULL, *serial = NULL, *expl = NULL, *sb64 = NULL,
          *dot, unknown[256];
-    cJSON *o = issue(k, kid, g_names, 1);
+    cJSON *o = issue(k, kid, g_names, 1, "http-01");
     X509 *leaf = leaf_of(k, kid, o, &b64);
     int64_t nb, na, start, end, ideal, now = (int64_t)time(NULL);
     static const uint8_t other_serial[] = {0x01, 0x02, 0x03};
@@ -808,7 +599,8 @@ START_TEST(test_replaces)
     EVP_PKEY *k = newkey(), *k2 = newkey();
     char *kid = account(k), *kid2 = account(k2), *b64 = NULL, *id = NULL, *id2 = NULL,
          payload[1024];
-    cJSON *o = issue(k, kid, g_names, 1), *o2 = issue(k2, kid2, g_names + 1, 1), *o3;
+    cJSON *o = issue(k, kid, g_names, 1, "http-01"),
+          *o2 = issue(k2, kid2, g_names + 1, 1, "http-01"), *o3;
     X509 *leaf = leaf_of(k, kid, o, &b64), *leaf2;
     char *b64_2 = NULL;
     struct resp r;
