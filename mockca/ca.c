@@ -905,15 +905,23 @@ enum mc_err ca_issue(struct ca *ca, const struct ca_issue_request *req, X509 **l
         req->sans->n > IDENT_MAX_COUNT)
         return MC_ERR_INVALID;
     now = clock_now(ca->clock);
-    nb = req->not_before != 0 ? req->not_before : now;
+    /* A defaulted notBefore is backdated, as Let's Encrypt does (and as our intermediates
+     * are): a verifier whose clock is a little behind ours, even time() on this machine,
+     * which reads a coarser clock than clock_gettime, would otherwise see a fresh
+     * certificate as not yet valid. The validity then still counts from now, not from
+     * the backdated instant; from a notBefore the client asked for, it counts from that. */
+    nb = req->not_before != 0 ? req->not_before : now - CA_BACKDATE_S;
     validity = req->validity != 0 ? req->validity : CA_DEFAULT_VALIDITY_S;
     if (nb < 0 || nb > CA_TIME_MAX || validity < 0)
         return MC_ERR_INVALID;
     if (req->not_after != 0)
         na = req->not_after;
-    else
-        na = validity > CA_TIME_MAX - nb ? CA_TIME_MAX : nb + validity;
-    if (na <= nb || na > CA_TIME_MAX)
+    else {
+        int64_t from = req->not_before != 0 ? nb : now;
+        na = validity > CA_TIME_MAX - from ? CA_TIME_MAX : from + validity;
+    }
+    /* A certificate already expired when issued is a request error. */
+    if (na <= nb || na <= now || na > CA_TIME_MAX)
         return MC_ERR_INVALID;
     err = pick_cn(req, &cn);
     if (err != MC_OK)

@@ -81,8 +81,9 @@ struct ca_issue_request {
     const char *common_name;         /* NULL: none, unless promote_cn */
     bool promote_cn;                 /* CN := the first DNS SAN of 64 chars or fewer */
     bool must_staple;                /* copy the TLS Feature status_request extension */
-    int64_t not_before;              /* Unix seconds; 0: now */
-    int64_t not_after;               /* Unix seconds; 0: not_before + validity */
+    int64_t not_before;              /* Unix seconds; 0: an hour before now (backdated) */
+    int64_t not_after;               /* Unix seconds; 0: validity from the requested
+                                        not_before, or from now when that is defaulted */
     int64_t validity;                /* seconds; 0: 90 days */
 };
 
@@ -90,6 +91,7 @@ struct ca_issue_request {
  * and clientAuth; KU digitalSignature (+ keyEncipherment for RSA keys); basicConstraints
  * CA:FALSE critical; SKI and AKI; AIA OCSP and caIssuers and CRL DP when configured; TLS
  * Feature when must_staple. Records it as good. MC_ERR_INVALID when not_after <= not_before
+ * or not_after <= now
  * or no SANs; MC_ERR_LIMIT when the registry holds CA_MAX_CERTS. *leaf is new; *serial_hex
  * (lowercase, x509_serial_hex form) is new. */
 MC_MUST_CHECK enum mc_err ca_issue(struct ca *ca, const struct ca_issue_request *req, X509 **leaf,

@@ -599,13 +599,17 @@ START_TEST(test_validity)
     X509 *leaf = NULL;
     char *hex = NULL;
 
-    issue_times(ca, k, 0, 0, 0, MC_OK, T0, T0 + 90 * 86400);
-    issue_times(ca, k, 0, 0, 3600, MC_OK, T0, T0 + 3600);
+    /* A defaulted notBefore is backdated an hour; the validity then counts from now. */
+    issue_times(ca, k, 0, 0, 0, MC_OK, T0 - 3600, T0 + 90 * 86400);
+    issue_times(ca, k, 0, 0, 3600, MC_OK, T0 - 3600, T0 + 3600);
     issue_times(ca, k, T0 - 86400, 0, 0, MC_OK, T0 - 86400, T0 - 86400 + 90 * 86400);
     issue_times(ca, k, T0 + 100, T0 + 200, 0, MC_OK, T0 + 100, T0 + 200);
-    issue_times(ca, k, 0, T0 + 7 * 86400, 0, MC_OK, T0, T0 + 7 * 86400);
+    issue_times(ca, k, 0, T0 + 7 * 86400, 0, MC_OK, T0 - 3600, T0 + 7 * 86400);
     /* A date past 2049 needs GeneralizedTime; it must round-trip too. */
-    issue_times(ca, k, 0, (int64_t)4102444800 + 5, 0, MC_OK, T0, (int64_t)4102444800 + 5);
+    issue_times(ca, k, 0, (int64_t)4102444800 + 5, 0, MC_OK, T0 - 3600, (int64_t)4102444800 + 5);
+    /* Already expired at issuance, though after the backdated notBefore: refused. */
+    issue_times(ca, k, 0, T0 - 60, 0, MC_ERR_INVALID, 0, 0);
+    issue_times(ca, k, 0, T0, 0, MC_ERR_INVALID, 0, 0);
     issue_times(ca, k, T0 + 200, T0 + 100, 0, MC_ERR_INVALID, 0, 0);
     issue_times(ca, k, T0 + 100, T0 + 100, 0, MC_ERR_INVALID, 0, 0);
     issue_times(ca, k, 0, T0 - 1, 0, MC_ERR_INVALID, 0, 0);
