@@ -321,12 +321,19 @@ START_TEST(test_bad_input)
 
     /* Over 64 KiB: 413 before any handler. */
     size_t n = 70 * 1024;
-    char *big = malloc(n + 64);
-    int w = snprintf(big, 64, "{\"host\":\"x.example.com\",\"value\":\"");
-    memset(big + w, 'a', n);
-    memcpy(big + w + n, "\"}", 3);
+    char *value = malloc(n + 1);
+    ck_assert_ptr_nonnull(value);
+    memset(value, 'a', n);
+    value[n] = '\0';
+    cJSON *bj = cJSON_CreateObject();
+    cJSON_AddStringToObject(bj, "host", "x.example.com");
+    cJSON_AddStringToObject(bj, "value", value);
+    char *big = cJSON_PrintUnformatted(bj);
+    ck_assert_ptr_nonnull(big);
     ck_assert_int_eq(post("/set-txt", big), 413);
-    free(big);
+    cJSON_free(big);
+    cJSON_Delete(bj);
+    free(value);
 
     ck_assert_int_eq(post("/no-such-endpoint", "{}"), 404);
     struct tu_http r;

@@ -342,7 +342,9 @@ static long renewal_info(const char *id, int64_t *start, int64_t *end, char **ex
         if (expl != NULL)
             *expl = e != NULL ? strdup(e) : NULL;
         ck_assert_ptr_nonnull(ra);
-        ck_assert_int_gt(atol(ra), 0);
+        char *ra_end = NULL;
+        long secs = strtol(ra, &ra_end, 10);
+        ck_assert_msg(ra_end != ra && *ra_end == '\0' && secs > 0, "Retry-After: %s", ra);
         free(ra);
         cJSON_Delete(j);
     }

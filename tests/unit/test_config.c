@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "common/b64url.h"
 #include "mockca/config.h"
 
@@ -586,51 +588,67 @@ START_TEST(test_over_cap)
 }
 END_TEST
 
+/* {"pebble": {member: <n entries>}}, printed with cJSON: an array of "d<i>.test" strings
+ * when object is false, else an object of n members "<prefix><i>": value. */
+static char *pebble_entries(const char *member, int n, bool object, const char *prefix,
+                            const cJSON *value)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON *pb = cJSON_AddObjectToObject(root, "pebble");
+    cJSON *c = object ? cJSON_AddObjectToObject(pb, member) : cJSON_AddArrayToObject(pb, member);
+    char name[32];
+    char *text;
+
+    ck_assert_ptr_nonnull(c);
+    for (int i = 0; i < n; i++) {
+        snprintf(name, sizeof(name), "%s%d%s", prefix, i, object ? "" : ".test");
+        if (object)
+            ck_assert(cJSON_AddItemToObject(c, name, cJSON_Duplicate(value, 1)));
+        else
+            ck_assert(cJSON_AddItemToArray(c, cJSON_CreateString(name)));
+    }
+    text = cJSON_PrintUnformatted(root);
+    ck_assert_ptr_nonnull(text);
+    cJSON_Delete(root);
+    return text;
+}
+
 START_TEST(test_bounds)
 {
     struct mockca_config c, before;
     char err[256];
-    char *json = malloc(64 * 1024);
-    size_t off = 0;
+    char *json;
+    cJSON *empty = cJSON_CreateObject(), *mac = cJSON_CreateString("AAAA");
 
-    ck_assert_ptr_nonnull(json);
     base_config(&c);
     base_config(&before);
     /* MOCKCA_MAX_LIST + 1 blocklist entries. */
-    off = (size_t)snprintf(json, 64 * 1024, "{\"pebble\": {\"domainBlocklist\": [");
-    for (int i = 0; i <= MOCKCA_MAX_LIST; i++)
-        off += (size_t)snprintf(json + off, 64 * 1024 - off, "%s\"d%d.test\"", i ? "," : "", i);
-    snprintf(json + off, 64 * 1024 - off, "]}}");
+    json = pebble_entries("domainBlocklist", MOCKCA_MAX_LIST + 1, false, "d", NULL);
     ck_assert_int_eq(apply(&c, json, err, sizeof(err)), MC_ERR_INVALID);
     ck_assert_msg(strstr(err, "domainBlocklist") != NULL, "%s", err);
     ck_assert(config_eq(&c, &before));
+    cJSON_free(json);
     /* Exactly MOCKCA_MAX_LIST is fine. */
-    off = (size_t)snprintf(json, 64 * 1024, "{\"pebble\": {\"domainBlocklist\": [");
-    for (int i = 0; i < MOCKCA_MAX_LIST; i++)
-        off += (size_t)snprintf(json + off, 64 * 1024 - off, "%s\"d%d.test\"", i ? "," : "", i);
-    snprintf(json + off, 64 * 1024 - off, "]}}");
+    json = pebble_entries("domainBlocklist", MOCKCA_MAX_LIST, false, "d", NULL);
     ck_assert_msg(apply(&c, json, err, sizeof(err)) == MC_OK, "%s", err);
     ck_assert_uint_eq(c.n_domain_blocklist, MOCKCA_MAX_LIST);
+    cJSON_free(json);
     mockca_config_free(&c);
     base_config(&c);
     /* MOCKCA_MAX_PROFILES + 1 profiles. */
-    off = (size_t)snprintf(json, 64 * 1024, "{\"pebble\": {\"profiles\": {");
-    for (int i = 0; i <= MOCKCA_MAX_PROFILES; i++)
-        off += (size_t)snprintf(json + off, 64 * 1024 - off, "%s\"p%d\": {}", i ? "," : "", i);
-    snprintf(json + off, 64 * 1024 - off, "}}}");
+    json = pebble_entries("profiles", MOCKCA_MAX_PROFILES + 1, true, "p", empty);
     ck_assert_int_eq(apply(&c, json, err, sizeof(err)), MC_ERR_INVALID);
     ck_assert_msg(strstr(err, "profiles") != NULL, "%s", err);
     ck_assert(config_eq(&c, &before));
+    cJSON_free(json);
     /* MOCKCA_MAX_EAB_KEYS + 1 MAC keys. */
-    off = (size_t)snprintf(json, 64 * 1024, "{\"pebble\": {\"externalAccountMACKeys\": {");
-    for (int i = 0; i <= MOCKCA_MAX_EAB_KEYS; i++)
-        off +=
-            (size_t)snprintf(json + off, 64 * 1024 - off, "%s\"k%d\": \"AAAA\"", i ? "," : "", i);
-    snprintf(json + off, 64 * 1024 - off, "}}}");
+    json = pebble_entries("externalAccountMACKeys", MOCKCA_MAX_EAB_KEYS + 1, true, "k", mac);
     ck_assert_int_eq(apply(&c, json, err, sizeof(err)), MC_ERR_INVALID);
     ck_assert_msg(strstr(err, "externalAccountMACKeys") != NULL, "%s", err);
     ck_assert(config_eq(&c, &before));
-    free(json);
+    cJSON_free(json);
+    cJSON_Delete(empty);
+    cJSON_Delete(mac);
     mockca_config_free(&c);
     mockca_config_free(&before);
 }
