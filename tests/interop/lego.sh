@@ -70,6 +70,9 @@ fail() {
     exit 1
 }
 
+# free_port, check_status (OCSP and CRL checks).
+. "$(dirname "$0")/lib/mockca_checks.sh"
+
 # wait_line FILE PID SED-EXPR WHAT: the first match of SED-EXPR in FILE, waiting up to 10 s
 # while PID lives.
 wait_line() {
@@ -85,9 +88,6 @@ wait_line() {
 }
 
 # A port free right now for lego's http-01 and tls-alpn-01 servers; mockca's VA connects to it.
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 PORT=$(free_port) || fail "could not pick a free port"
 
 TSIG_NAME=lego-key
@@ -191,35 +191,6 @@ check_cert() {
     [ "$want" = "$got" ] || fail "SANs of $base.crt: want '$want', got '$got'"
 }
 
-# check_status CERT ISSUER good|revoked: the OCSP responder CERT names answers WANT, in a
-# response that verifies against /roots/0; the CRL CERT names verifies under ISSUER and
-# lists CERT's serial exactly when it is revoked.
-check_status() {
-    local cert=$1 issuer=$2 want=$3 url crl serial listed=no
-    url=$(openssl x509 -noout -ocsp_uri -in "$cert")
-    [ -n "$url" ] || fail "$cert names no OCSP responder"
-    cat "$TLS_ROOT" "$WORK/root.pem" >"$WORK/trust.pem" # TLS to the responder, then the response
-    openssl ocsp -issuer "$issuer" -cert "$cert" -url "$url" -CAfile "$WORK/trust.pem" \
-        -timeout 10 >"$WORK/ocsp.out" 2>&1 || fail "openssl ocsp $url: $(cat "$WORK/ocsp.out")"
-    grep -q '^Response verify OK' "$WORK/ocsp.out" ||
-        fail "the OCSP response for $cert does not verify: $(cat "$WORK/ocsp.out")"
-    grep -qx "$cert: $want" "$WORK/ocsp.out" ||
-        fail "OCSP status of $cert is not $want: $(cat "$WORK/ocsp.out")"
-    crl=$(openssl x509 -noout -ext crlDistributionPoints -in "$cert" | sed -n 's/^ *URI://p' |
-        head -n 1)
-    [ -n "$crl" ] || fail "$cert names no CRL distribution point"
-    curl -sf --max-time 10 --cacert "$TLS_ROOT" -o "$WORK/crl.der" "$crl" || fail "GET $crl failed"
-    openssl crl -inform DER -in "$WORK/crl.der" -CAfile "$issuer" -noout -text \
-        >"$WORK/crl.txt" 2>&1 || fail "openssl crl: $(cat "$WORK/crl.txt")"
-    grep -q '^verify OK' "$WORK/crl.txt" || fail "the CRL does not verify under $issuer"
-    serial=$(openssl x509 -noout -serial -in "$cert" | sed 's/^serial=//')
-    grep -q "Serial Number: $serial\$" "$WORK/crl.txt" && listed=yes
-    if [ "$want" = revoked ]; then
-        [ "$listed" = yes ] || fail "the CRL does not list revoked serial $serial"
-    else
-        [ "$listed" = no ] || fail "the CRL lists serial $serial, which is not revoked"
-    fi
-}
 
 # 1. http-01
 lg acct --email lego@example.com --http --http.port "127.0.0.1:$PORT" \
