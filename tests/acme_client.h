@@ -53,6 +53,15 @@ void ac_set_timeout(long seconds);
 uint16_t ac_responder_start(void);
 /* Stops the responder; a no-op when it is not running. */
 void ac_responder_stop(void);
+
+/* Starts an in-process mockca for a test and attaches the client: ACME (and, with
+ * with_mgmt, management) on 127.0.0.1 port 0, the embedded dnsmock on port 0, http-01
+ * answered by the responder (started here), no validation sleeps, no authorization reuse,
+ * no background sweeper. adjust (may be NULL) changes the config last. Aborts the test on
+ * failure. */
+void ac_start(void (*adjust)(struct mockca_config *cfg), bool with_mgmt);
+/* Detaches the client, stops the mockca ac_start started and the responder. */
+void ac_stop(void);
 /* Makes the responder serve keyauth for token (at most MAX_TOKENS per start). */
 void provision_http(const char *token, const char *keyauth);
 

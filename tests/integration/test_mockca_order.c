@@ -35,30 +35,7 @@ static bool g_blocklist;
 
 static void start_with(void (*adjust)(struct mockca_config *))
 {
-    struct mockca_config cfg;
-    struct mockca *m = NULL;
-
-    /* The responder first: its port is the CA's http-01 port. */
-    uint16_t http_port = ac_responder_start();
-
-    ck_assert_int_eq(mockca_config_init(&cfg), MC_OK);
-    free(cfg.listen_addr);
-    cfg.listen_addr = strdup("127.0.0.1:0");
-    free(cfg.mgmt_addr);
-    cfg.mgmt_addr = strdup("");
-    free(cfg.dns_listen_addr); /* the embedded dnsmock: port 0, never the binary's 8053 */
-    cfg.dns_listen_addr = strdup("127.0.0.1:0");
-    free(cfg.dns_mgmt_addr);
-    cfg.dns_mgmt_addr = strdup("127.0.0.1:0");
-    cfg.http_port = http_port;
-    cfg.va_nosleep = true;
-    cfg.authz_reuse_pct = 0;
-    cfg.sweep_interval_s = 0; /* test_cert_retention sweeps itself and counts what it drops */
-    if (adjust != NULL)
-        adjust(&cfg);
-    ck_assert_int_eq(mockca_start(&cfg, &m), MC_OK);
-    ck_assert_ptr_nonnull(mockca_dnsmock(m));
-    ac_attach(m);
+    ac_start(adjust, false);
 }
 
 static void adjust_default(struct mockca_config *cfg)
@@ -98,11 +75,7 @@ static void setup_sleepy(void)
 
 static void teardown(void)
 {
-    struct mockca *m = g_m;
-
-    ac_detach();
-    mockca_stop(m);
-    ac_responder_stop();
+    ac_stop();
 }
 
 /* Verifies the PEM chain under chain index root's root and that the leaf's SANs are
