@@ -90,6 +90,33 @@ static enum mc_err add_str(cJSON *obj, const char *name, const char *val)
     return cJSON_AddStringToObject(obj, name, val) != NULL ? MC_OK : MC_ERR_NOMEM;
 }
 
+/* Adds name: [v[0], ..., v[n-1]] to obj. MC_ERR_INVALID for a NULL entry (or v NULL with
+ * n > 0), MC_ERR_NOMEM when out of memory. */
+static enum mc_err add_str_array(cJSON *obj, const char *name, const char *const *v,
+                                 size_t n)
+{
+    cJSON *arr;
+
+    if (v == NULL && n > 0)
+        return MC_ERR_INVALID;
+    arr = cJSON_AddArrayToObject(obj, name);
+    if (arr == NULL)
+        return MC_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++) {
+        cJSON *s;
+        if (v[i] == NULL)
+            return MC_ERR_INVALID;
+        s = cJSON_CreateString(v[i]);
+        if (s == NULL)
+            return MC_ERR_NOMEM;
+        if (!cJSON_AddItemToArray(arr, s)) {
+            cJSON_Delete(s);
+            return MC_ERR_NOMEM;
+        }
+    }
+    return MC_OK;
+}
+
 static enum mc_err add_url(cJSON *obj, const char *name, const char *base, const char *path,
                            const char *id)
 {
@@ -215,7 +242,7 @@ enum mc_err render_directory(const char *base, const struct acme_dir_meta *meta,
         {"newOrder", ACME_PATH_NEW_ORDER}, {"newAuthz", ACME_PATH_NEW_AUTHZ},
         {"revokeCert", ACME_PATH_REVOKE},  {"keyChange", ACME_PATH_KEY_CHANGE},
     };
-    cJSON *dir = NULL, *m = NULL, *arr = NULL, *profiles = NULL;
+    cJSON *dir = NULL, *m = NULL, *profiles = NULL;
     char *ari = NULL;
     enum mc_err err;
 
@@ -257,27 +284,9 @@ enum mc_err render_directory(const char *base, const struct acme_dir_meta *meta,
             goto out;
     }
     if (meta->n_caa_identities > 0) {
-        err = MC_ERR_INVALID;
-        if (meta->caa_identities == NULL)
+        err = add_str_array(m, "caaIdentities", meta->caa_identities, meta->n_caa_identities);
+        if (err != MC_OK)
             goto out;
-        arr = cJSON_AddArrayToObject(m, "caaIdentities");
-        err = MC_ERR_NOMEM;
-        if (arr == NULL)
-            goto out;
-        for (size_t i = 0; i < meta->n_caa_identities; i++) {
-            cJSON *s;
-            err = MC_ERR_INVALID;
-            if (meta->caa_identities[i] == NULL)
-                goto out;
-            s = cJSON_CreateString(meta->caa_identities[i]);
-            err = MC_ERR_NOMEM;
-            if (s == NULL)
-                goto out;
-            if (!cJSON_AddItemToArray(arr, s)) {
-                cJSON_Delete(s);
-                goto out;
-            }
-        }
     }
     /* Pebble always sends it, false included; clients read a missing one as false too. */
     err = MC_ERR_NOMEM;
@@ -315,7 +324,7 @@ out:
 
 enum mc_err render_account(const char *base, const struct account_snap *a, cJSON **out)
 {
-    cJSON *j = NULL, *arr = NULL, *jwk = NULL;
+    cJSON *j = NULL, *jwk = NULL;
     enum mc_err err;
 
     if (out == NULL)
@@ -333,24 +342,9 @@ enum mc_err render_account(const char *base, const struct account_snap *a, cJSON
         goto out;
     /* Left out when empty, as Pebble does ("contact" is optional in section 7.1.2). */
     if (a->n_contacts > 0) {
-        arr = cJSON_AddArrayToObject(j, "contact");
-        err = MC_ERR_NOMEM;
-        if (arr == NULL)
+        err = add_str_array(j, "contact", (const char *const *)a->contacts, a->n_contacts);
+        if (err != MC_OK)
             goto out;
-        for (size_t i = 0; i < a->n_contacts; i++) {
-            cJSON *s;
-            err = MC_ERR_INVALID;
-            if (a->contacts[i] == NULL)
-                goto out;
-            s = cJSON_CreateString(a->contacts[i]);
-            err = MC_ERR_NOMEM;
-            if (s == NULL)
-                goto out;
-            if (!cJSON_AddItemToArray(arr, s)) {
-                cJSON_Delete(s);
-                goto out;
-            }
-        }
     }
     if (a->tos_agreed) {
         err = MC_ERR_NOMEM;
