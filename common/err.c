@@ -17,6 +17,7 @@ const char *mc_strerror(enum mc_err err)
     case MC_ERR_STATE: return "wrong state";
     case MC_ERR_TIMEOUT: return "timed out";
     case MC_ERR_LIMIT: return "limit reached";
+    case MC_ERR_PROBLEM: return "refused by the peer";
     }
     return "unknown error";
 }

@@ -20,6 +20,7 @@ enum mc_err {
     MC_ERR_STATE,       /* the object is in the wrong state for this call */
     MC_ERR_TIMEOUT,     /* a bounded wait ran out */
     MC_ERR_LIMIT,       /* a store or rate bound was reached */
+    MC_ERR_PROBLEM,     /* a peer refused with an error document (ACME problem, API error) */
 };
 
 /* Returns a short static English description of err; never NULL. */
