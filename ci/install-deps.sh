@@ -7,6 +7,7 @@ set -euo pipefail
 build_pkgs=(
   build-essential cmake pkg-config
   libssl-dev libmicrohttpd-dev libcjson-dev libldns-dev libcurl4-openssl-dev check
+  libzip-dev                        # CertCentral zip download formats
   clang libclang-rt-14-dev          # libFuzzer and sanitizer runtimes
 )
 tool_pkgs=(
