@@ -55,7 +55,10 @@ void reg_free_urls(char **urls, size_t n);
 
 /* The account store: DIR/accounts/HOST_PORT/{account.key,account.json} where HOST_PORT
  * comes from the directory URL (characters outside [A-Za-z0-9.-] become '_'). account.json
- * holds {"url": kid, "directory": URL, "contact": [...]}. */
+ * holds {"url": kid, "directory": URL, "contact": [...]}; reg_store_save writes "url" (when
+ * known) and "directory", and reg_store_load ignores a saved "url" whose "directory" differs
+ * from directory_url (two directories on one host and port share the folder). HOST_PORT
+ * spells out the scheme's default port ("acme.example_443"). */
 /* Loads the key and kid saved for directory_url. MC_ERR_NOT_FOUND when none is saved;
  * *kid may come back NULL when only the key was saved. New objects. */
 MC_MUST_CHECK enum mc_err reg_store_load(const char *dir, const char *directory_url,
