@@ -42,14 +42,27 @@ struct issue_result {
     X509 *leaf;                   /* parsed from chain_pem */
     char *issuer_cn;              /* of the top certificate of the chosen chain */
     size_t n_alternates;          /* how many alternate chains the CA offered */
+    /* Set when issue_cert returns MC_ERR_PROBLEM because an authorization or the order
+     * became invalid: the challenge's (or order's) "error" document (status 0 unless the
+     * document names one). sess_last_problem() is then NULL or stale, since the request
+     * that saw the invalid object (a poll) succeeded; callers report this one instead.
+     * NULL when the CA refused a request (then sess_last_problem() has it). */
+    struct sess_problem *problem;
 };
 void issue_result_free(struct issue_result *r); /* zeroes r; NULL ok */
 
-/* Runs the whole flow. Every solver's records are cleaned up whatever happens. On an
- * invalid authorization or order, MC_ERR_PROBLEM with the challenge's or order's error
- * kept as the session's last problem. MC_ERR_UNSUPPORTED when no solver handles any
- * offered challenge of some authorization; MC_ERR_MISMATCH when a supplied CSR's names
- * differ from idents, or the issued leaf's SANs differ from the order's identifiers. */
+/* Runs the whole flow. Every solver's records are cleaned up whatever happens. *out is
+ * zeroed first; the caller calls issue_result_free whatever the result.
+ * MC_ERR_PROBLEM: on an invalid authorization or order, with the challenge's or order's
+ * error in out->problem (session.h has no way to set the session's last problem); on a
+ * refused request, with sess_last_problem() set and out->problem NULL.
+ * MC_ERR_UNSUPPORTED when no solver handles any offered challenge of some authorization,
+ * or for a profile the directory does not list (nothing is sent then).
+ * MC_ERR_MISMATCH when a supplied CSR's names differ from idents (nothing is sent), the
+ * order's identifiers differ from idents, or the issued leaf's SANs differ from the
+ * order's identifiers or its key from the CSR's. MC_ERR_INVALID for a malformed server
+ * answer (a bad URL, status, token or Content-Type), MC_ERR_STATE for an authorization
+ * or order that stopped in an unexpected state, MC_ERR_TIMEOUT when a poll ran out. */
 MC_MUST_CHECK enum mc_err issue_cert(struct sess *s, const struct issue_req *req,
                                      struct issue_result *out);
 

@@ -8,6 +8,7 @@
 #define CERTCLI_RENEW_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <openssl/x509.h>
@@ -46,5 +47,9 @@ enum renew_reason renew_due(int64_t not_before, int64_t not_after, int64_t now, 
  * directory has no renewalInfo. */
 MC_MUST_CHECK enum mc_err renew_fetch_ari(struct sess *s, X509 *cert, int64_t now,
                                           struct ari_window *out);
+
+/* t as RFC 3339 "YYYY-MM-DDTHH:MM:SSZ" into buf (at least 21 bytes; "" if t cannot be
+ * shown); wire_rfc3339 (wire.h) reads it back. Returns buf. */
+const char *renew_format_rfc3339(int64_t t, char *buf, size_t n);
 
 #endif
