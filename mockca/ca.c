@@ -68,6 +68,21 @@ struct ca_entry {
     bool revoked;
 };
 
+/* Registry entries come from slabs of CA_SLAB_ENTRIES, reused through a free list, not
+ * one malloc each: an entry lives as long as its certificate (Pebble's default validity is
+ * five years), so entries malloc'ed one by one end up scattered over the heap pages that
+ * every issuance's short-lived objects use, and each pins its page after those objects
+ * are swept (the resident growth of about 1 MiB per 200 issuances that
+ * tests/bench/mockca_bench.sh showed even with everything else dropped). Slabs are
+ * kept until ca_free: memory follows the peak number of live certificates. */
+#define CA_SLAB_ENTRIES 256
+
+struct ca_slab {
+    struct ca_slab *next;
+    size_t used; /* entries handed out from e[] at least once */
+    struct ca_entry e[CA_SLAB_ENTRIES];
+};
+
 struct ca {
     struct ca_chain chains[CA_MAX_CHAINS];
     size_t nchains;
@@ -83,6 +98,8 @@ struct ca {
     size_t count;
     struct ca_entry *revoked; /* head of the revoked list */
     uint64_t crl_number;
+    struct ca_slab *slabs;      /* newest first */
+    struct ca_entry *free_ents; /* released entries, through next */
 };
 
 /* ---- small helpers ---------------------------------------------------------------- */
@@ -497,19 +514,13 @@ void ca_free(struct ca *ca)
             EVP_PKEY_free(ca->chains[c].inter[j].key);
         }
     }
-    if (ca->buckets != NULL) {
-        for (size_t b = 0; b < ca->nbuckets; b++) {
-            struct ca_entry *e = ca->buckets[b];
+    while (ca->slabs != NULL) {
+        struct ca_slab *next = ca->slabs->next;
 
-            while (e != NULL) {
-                struct ca_entry *next = e->next;
-
-                free(e);
-                e = next;
-            }
-        }
-        free(ca->buckets);
+        free(ca->slabs);
+        ca->slabs = next;
     }
+    free(ca->buckets);
     free(ca->ocsp_url);
     free(ca->issuer_url);
     free(ca->crl_url);
@@ -592,6 +603,34 @@ static size_t serial_bucket(const uint8_t serial[CA_SERIAL_BYTES], size_t nbucke
     return (size_t)(h & (nbuckets - 1));
 }
 
+/* A zeroed entry from the free list or a slab; NULL when out of memory. */
+static struct ca_entry *reg_alloc(struct ca *ca)
+{
+    struct ca_entry *e = ca->free_ents;
+
+    if (e != NULL) {
+        ca->free_ents = e->next;
+        memset(e, 0, sizeof(*e));
+        return e;
+    }
+    if (ca->slabs == NULL || ca->slabs->used == CA_SLAB_ENTRIES) {
+        struct ca_slab *s = calloc(1, sizeof(*s));
+
+        if (s == NULL)
+            return NULL;
+        s->next = ca->slabs;
+        ca->slabs = s;
+    }
+    return &ca->slabs->e[ca->slabs->used++];
+}
+
+static void reg_release(struct ca *ca, struct ca_entry *e)
+{
+    memset(e, 0, sizeof(*e));
+    e->next = ca->free_ents;
+    ca->free_ents = e;
+}
+
 static struct ca_entry *reg_find(const struct ca *ca, const uint8_t serial[CA_SERIAL_BYTES])
 {
     struct ca_entry *e = ca->buckets[serial_bucket(serial, ca->nbuckets)];
@@ -640,7 +679,7 @@ static enum mc_err reg_insert(struct ca *ca, const uint8_t serial[CA_SERIAL_BYTE
         return MC_ERR_EXISTS;
     if (ca->count >= CA_MAX_CERTS)
         return MC_ERR_LIMIT;
-    e = calloc(1, sizeof(*e));
+    e = reg_alloc(ca);
     if (e == NULL)
         return MC_ERR_NOMEM;
     memcpy(e->serial, serial, CA_SERIAL_BYTES);
@@ -1098,7 +1137,7 @@ size_t ca_prune(struct ca *ca)
                 reg_unlink_revoked(ca, e);
                 crl_changed = true;
             }
-            free(e);
+            reg_release(ca, e);
             ca->count--;
             dropped++;
         }
@@ -1369,4 +1408,16 @@ out:
     ASN1_TIME_free(next);
     X509_CRL_free(crl);
     return err;
+}
+
+size_t ca_registry_count(struct ca *ca)
+{
+    size_t n;
+
+    if (ca == NULL)
+        return 0;
+    pthread_mutex_lock(&ca->lock);
+    n = ca->count;
+    pthread_mutex_unlock(&ca->lock);
+    return n;
 }

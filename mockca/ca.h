@@ -127,5 +127,7 @@ MC_MUST_CHECK enum mc_err ca_crl_der(struct ca *ca, uint8_t **der, size_t *n);
 /* Drops registry entries whose certificate expired more than one hour before now, so a
  * long run's registry stays bounded. Returns how many were dropped. */
 size_t ca_prune(struct ca *ca);
+/* How many certificates the registry holds now (issued and not yet pruned). 0 for NULL. */
+size_t ca_registry_count(struct ca *ca);
 
 #endif

@@ -38,6 +38,8 @@
 #define CFG_MAX_RL_WINDOW_S ((int64_t)366 * 86400) /* a year is past any test's horizon */
 #define CFG_MAX_SWEEP_S 86400
 #define CFG_DEFAULT_SWEEP_S 30
+#define CFG_MAX_STORE_TIME_S ((int64_t)10 * 366 * 86400)
+#define CFG_MAX_RL_ENV 64 /* "COUNT/SECONDS" */
 
 /* Pebble's certificate validity when a profile (or, before profiles, the top-level
  * certificateValidityPeriod) does not set one: ca/ca.go defaultValidityPeriod = 157766400
@@ -172,6 +174,14 @@ enum mc_err mockca_config_init(struct mockca_config *cfg)
     /* Ours: no rate limits (Pebble has none); a sweep every 30 s of real time, often
      * enough that a long run's memory levels off, rare enough to cost nothing. */
     cfg->sweep_interval_s = CFG_DEFAULT_SWEEP_S;
+    /* Pebble shuffles identifiers, authorizations and challenges; so do we by default (a
+     * client that depends on their order has a bug Pebble users expect to see). A random
+     * profile when none is named is off by default: Pebble draws one, but a client that
+     * names none and gets a short-lived certificate by chance makes tests flaky, and most
+     * users of mockca expect the first profile (README, "Configuration beyond Pebble's"). */
+    cfg->shuffle = true;
+    cfg->random_profile = false;
+    cfg->retry_after_form = MOCKCA_RETRY_AFTER_RANDOM;
 
     /* Accounts: cmd/pebble/main.go, externalAccountBindingRequired false, no MAC keys. */
     cfg->eab_required = false;
@@ -801,6 +811,64 @@ static enum mc_err parse_rate_limits(const cJSON *pb, struct mockca_config *t, c
     return MC_OK;
 }
 
+/* Ours: the store's lifetimes and retention, in seconds (0: the default). */
+static enum mc_err parse_store_times(const cJSON *pb, struct mockca_config *t, char *err,
+                                     size_t errn)
+{
+    static const char *const keys[] = {"retentionSeconds", "orderLifetimeSeconds",
+                                       "authzLifetimeSeconds", "validAuthzLifetimeSeconds"};
+    int64_t *slots[] = {&t->retention_s, &t->order_lifetime_s, &t->authz_lifetime_s,
+                        &t->valid_authz_lifetime_s};
+    int64_t v;
+    enum mc_err rc;
+
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        rc = get_int(pb, keys[i], keys[i], 0, CFG_MAX_STORE_TIME_S, &v, err, errn);
+        if (rc == MC_OK)
+            *slots[i] = v;
+        else if (rc != MC_ERR_NOT_FOUND)
+            return rc;
+    }
+    return MC_OK;
+}
+
+/* Ours: "shuffle", "randomProfile" (booleans) and "retryAfterForm" (a string). */
+static enum mc_err parse_randomness(const cJSON *pb, struct mockca_config *t, char *err,
+                                    size_t errn)
+{
+    const char *form = NULL;
+    bool b;
+    enum mc_err rc;
+
+    rc = get_bool(pb, "shuffle", "shuffle", &b, err, errn);
+    if (rc == MC_OK)
+        t->shuffle = b;
+    else if (rc != MC_ERR_NOT_FOUND)
+        return rc;
+    rc = get_bool(pb, "randomProfile", "randomProfile", &b, err, errn);
+    if (rc == MC_OK)
+        t->random_profile = b;
+    else if (rc != MC_ERR_NOT_FOUND)
+        return rc;
+    rc = get_str(pb, "retryAfterForm", "retryAfterForm", CFG_MAX_NAME, &form, err, errn);
+    if (rc == MC_ERR_NOT_FOUND)
+        return MC_OK;
+    if (rc != MC_OK)
+        return rc;
+    if (form == NULL || form[0] == '\0' || strcmp(form, "random") == 0) {
+        t->retry_after_form = MOCKCA_RETRY_AFTER_RANDOM;
+    } else if (strcmp(form, "seconds") == 0) {
+        t->retry_after_form = MOCKCA_RETRY_AFTER_SECONDS;
+    } else if (strcmp(form, "date") == 0) {
+        t->retry_after_form = MOCKCA_RETRY_AFTER_DATE;
+    } else {
+        set_err(err, errn, "retryAfterForm: \"%.32s\" is not \"random\", \"seconds\" or \"date\"",
+                form);
+        return MC_ERR_INVALID;
+    }
+    return MC_OK;
+}
+
 /* Every member of cmd/pebble/main.go's config struct, in its JSON spelling, plus ours
  * (caaIdentities, rateLimits, sweepIntervalSeconds), plus the CRL listener fields of
  * Pebble's test/config/pebble-config-crl.json, which we read past without a warning: a
@@ -824,6 +892,13 @@ static const char *const pebble_fields[] = {"listenAddress",
                                             "caaIdentities",
                                             "rateLimits",
                                             "sweepIntervalSeconds",
+                                            "retentionSeconds",
+                                            "orderLifetimeSeconds",
+                                            "authzLifetimeSeconds",
+                                            "validAuthzLifetimeSeconds",
+                                            "shuffle",
+                                            "randomProfile",
+                                            "retryAfterForm",
                                             "crlListenAddress",
                                             "crlBaseURL",
                                             NULL};
@@ -869,6 +944,10 @@ static enum mc_err apply_pebble(const cJSON *pb, struct mockca_config *t, char *
     if (rc == MC_OK)
         t->sweep_interval_s = v;
     else if (rc != MC_ERR_NOT_FOUND)
+        return rc;
+
+    if ((rc = parse_store_times(pb, t, err, errn)) != MC_OK ||
+        (rc = parse_randomness(pb, t, err, errn)) != MC_OK)
         return rc;
 
     profiles_given = member(pb, "profiles") != NULL;
@@ -1037,11 +1116,47 @@ static enum mc_err env_int(const char *(*getenv_fn)(const char *), const char *n
     return MC_OK;
 }
 
+/* MOCKCA_RATE_*: "COUNT/SECONDS" (count in [0, CFG_MAX_RL_COUNT], window in [1,
+ * CFG_MAX_RL_WINDOW_S]), or "0" alone to turn the limit off; unset or empty leaves it. */
+static enum mc_err env_rate(const char *(*getenv_fn)(const char *), const char *name,
+                            struct mockca_rate_limit *out, char *err, size_t errn)
+{
+    const char *s = getenv_fn(name);
+    char buf[CFG_MAX_RL_ENV + 1], *slash;
+    long long count, window;
+
+    if (s == NULL || s[0] == '\0')
+        return MC_OK;
+    if (strnlen(s, sizeof(buf)) >= sizeof(buf))
+        goto bad;
+    memcpy(buf, s, strlen(s) + 1);
+    slash = strchr(buf, '/');
+    if (slash == NULL) {
+        if (!parse_whole(buf, &count) || count != 0)
+            goto bad;
+        out->count = 0;
+        out->window_s = 0;
+        return MC_OK;
+    }
+    *slash = '\0';
+    if (!parse_whole(buf, &count) || !parse_whole(slash + 1, &window) || count < 0 ||
+        count > CFG_MAX_RL_COUNT || window < 1 || window > CFG_MAX_RL_WINDOW_S)
+        goto bad;
+    out->count = (unsigned)count;
+    out->window_s = count > 0 ? window : 0;
+    return MC_OK;
+bad:
+    set_err(err, errn, "%s: \"%.32s\" is not COUNT/SECONDS (count 0..%d, seconds 1..%lld) or 0",
+            name, s, CFG_MAX_RL_COUNT, (long long)CFG_MAX_RL_WINDOW_S);
+    return MC_ERR_INVALID;
+}
+
 enum mc_err mockca_config_apply_env(struct mockca_config *cfg,
                                     const char *(*getenv_fn)(const char *name), char *err,
                                     size_t errn)
 {
     bool nosleep, always_valid;
+    struct mockca_rate_limit rl_orders, rl_failed, rl_accounts;
     long long sleep_max, nonce_pct, reuse_pct, per_page, chain_len, alt_roots;
     enum mc_err rc;
 
@@ -1058,6 +1173,9 @@ enum mc_err mockca_config_apply_env(struct mockca_config *cfg,
     per_page = cfg->orders_per_page;
     chain_len = cfg->chain_length;
     alt_roots = cfg->alternate_roots;
+    rl_orders = cfg->rl_orders_per_account;
+    rl_failed = cfg->rl_failed_validations;
+    rl_accounts = cfg->rl_accounts_per_address;
 
     /* Ranges: va/va.go takes PEBBLE_VA_SLEEPTIME >= 1 (README: "a positive integer"; our
      * hour cap keeps a typo from stalling a CI job); wfe/wfe.go clamps the two percentages
@@ -1074,7 +1192,13 @@ enum mc_err mockca_config_apply_env(struct mockca_config *cfg,
         (rc = env_int(getenv_fn, "PEBBLE_WFE_ORDERS_PER_PAGE", 1, 1000, &per_page, err, errn)) !=
             MC_OK ||
         (rc = env_int(getenv_fn, "PEBBLE_CHAIN_LENGTH", 1, 10, &chain_len, err, errn)) != MC_OK ||
-        (rc = env_int(getenv_fn, "PEBBLE_ALTERNATE_ROOTS", 0, 16, &alt_roots, err, errn)) != MC_OK)
+        (rc = env_int(getenv_fn, "PEBBLE_ALTERNATE_ROOTS", 0, 16, &alt_roots, err, errn)) != MC_OK ||
+        (rc = env_rate(getenv_fn, "MOCKCA_RATE_ORDERS_PER_ACCOUNT", &rl_orders, err, errn)) !=
+            MC_OK ||
+        (rc = env_rate(getenv_fn, "MOCKCA_RATE_FAILED_VALIDATIONS_PER_IDENTIFIER", &rl_failed,
+                       err, errn)) != MC_OK ||
+        (rc = env_rate(getenv_fn, "MOCKCA_RATE_ACCOUNTS_PER_ADDRESS", &rl_accounts, err,
+                       errn)) != MC_OK)
         return rc;
 
     cfg->va_nosleep = nosleep;
@@ -1085,5 +1209,8 @@ enum mc_err mockca_config_apply_env(struct mockca_config *cfg,
     cfg->orders_per_page = (unsigned)per_page;
     cfg->chain_length = (unsigned)chain_len;
     cfg->alternate_roots = (unsigned)alt_roots;
+    cfg->rl_orders_per_account = rl_orders;
+    cfg->rl_failed_validations = rl_failed;
+    cfg->rl_accounts_per_address = rl_accounts;
     return MC_OK;
 }

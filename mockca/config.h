@@ -32,6 +32,11 @@ struct mockca_rate_limit {
     int64_t window_s;
 };
 
+/* retry_after_form: how Retry-After on polled objects is written. */
+#define MOCKCA_RETRY_AFTER_RANDOM 0
+#define MOCKCA_RETRY_AFTER_SECONDS 1
+#define MOCKCA_RETRY_AFTER_DATE 2
+
 struct mockca_eab_key {
     char *kid;
     uint8_t *mac;        /* decoded from base64url, as Pebble's externalAccountMACKeys hold it */
@@ -99,6 +104,24 @@ struct mockca_config {
      * the CA's registry; default 30; 0: no thread (POST /sweep on the management API still
      * sweeps). */
     int64_t sweep_interval_s;
+    /* Store lifetimes and retention (ours), in seconds; 0 keeps the default. Pebble's
+     * orders expire after 24 h and pending authorizations after 1 h; valid authorizations
+     * live 30 days (for reuse); a final object is dropped retention_s after its last change
+     * (default 24 h), by the sweeper or POST /sweep. JSON: "retentionSeconds",
+     * "orderLifetimeSeconds", "authzLifetimeSeconds", "validAuthzLifetimeSeconds". */
+    int64_t retention_s;
+    int64_t order_lifetime_s;
+    int64_t authz_lifetime_s;
+    int64_t valid_authz_lifetime_s;
+    /* Pebble's randomness (ours to switch): "shuffle" (default true, as Pebble): an order's
+     * identifiers and authorization URLs and an authorization's challenges come in a seeded
+     * random order; "randomProfile" (default false): a newOrder that names no profile gets
+     * one drawn from profiles (seeded) instead of the first. "retryAfterForm": "random"
+     * (default, as Pebble: delta-seconds or an IMF-fixdate HTTP-date from the run's clock,
+     * drawn per response), "seconds" or "date". */
+    bool shuffle;
+    bool random_profile;
+    int retry_after_form; /* MOCKCA_RETRY_AFTER_* */
     uint64_t fault_seed;         /* the run's seed (faults, Pebble's random knobs); 0: from
                                     the OS. The embedded dnsmock gets the same seed. */
 };
@@ -117,7 +140,9 @@ MC_MUST_CHECK enum mc_err mockca_config_apply_json(struct mockca_config *cfg, co
 
 /* Applies PEBBLE_* variables read through getenv_fn (getenv in the binary; a table in
  * tests). Pebble's parsing: VA_NOSLEEP and VA_ALWAYS_VALID are on for "1" or "true";
- * numbers must be whole and in range. MC_ERR_INVALID naming the variable otherwise
+ * numbers must be whole and in range. Ours: MOCKCA_RATE_ORDERS_PER_ACCOUNT,
+ * MOCKCA_RATE_FAILED_VALIDATIONS_PER_IDENTIFIER and MOCKCA_RATE_ACCOUNTS_PER_ADDRESS set the
+ * rate limits of "rateLimits" as "COUNT/SECONDS" ("0" turns one off), over the JSON's. MC_ERR_INVALID naming the variable otherwise
  * (Pebble ignores bad values silently; a test bed should say so); cfg is unchanged then. */
 MC_MUST_CHECK enum mc_err mockca_config_apply_env(struct mockca_config *cfg,
                                                   const char *(*getenv_fn)(const char *name),

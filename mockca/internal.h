@@ -28,6 +28,7 @@ struct nonce_store;
 struct ratelimit;
 struct dnsmock;
 struct vaq;
+struct issueq;
 
 struct mockca {
     struct mockca_config cfg; /* owned */
@@ -51,6 +52,7 @@ struct mockca {
     char dns_addr[80];
     struct va_config va;
     struct vaq *vaq; /* validation workers (vaq.h) */
+    struct issueq *issueq; /* issuance workers (issueq.h): finalize is asynchronous */
 
     /* Front end. */
     struct http_server *acme;
@@ -83,6 +85,20 @@ void mockca_sweep(struct mockca *m, size_t *store_dropped, size_t *ca_pruned);
 /* Refuses a request over a rate limit: 429 rateLimited with detail, and Retry-After in
  * whole seconds rounded up from retry_after_ms (at least 1). */
 void mockca_rate_limited(struct http_response *resp, int64_t retry_after_ms, const char *detail);
+
+/* A draw from the run's seeded generator (under rng_mu): for Pebble's random knobs, so a
+ * run replays from its seed. */
+uint64_t mockca_rand(struct mockca *m);
+
+/* Sets Retry-After for a polled object (pending or processing order, authorization or
+ * challenge) to s seconds (at least 1), written per cfg.retry_after_form: delta-seconds,
+ * an IMF-fixdate (RFC 9110 section 5.6.7) s seconds past the run's clock, or either drawn
+ * from the seeded generator, as Pebble varies it to catch clients that read only one. */
+void mockca_retry_after(struct mockca *m, struct http_response *resp, int64_t s);
+
+/* Writes the IMF-fixdate of Unix time t ("Sun, 06 Nov 1994 08:49:37 GMT") into buf (at
+ * least 30 bytes), independent of the locale. false when t is out of range. */
+bool mockca_http_date(int64_t t, char *buf, size_t n);
 
 /* An RFC 3339 date-time (section 5.6) as Unix seconds in *out; false when s is not one.
  * Fractions of a second are dropped. (order.c's parser, shared with the management API.) */

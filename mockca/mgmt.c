@@ -3,6 +3,7 @@
  * listed after them in the route table. */
 #include "mockca/mgmt.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "common/pem.h"
 #include "common/x509.h"
 #include "mockca/acme/ari.h"
+#include "mockca/acme/nonce.h"
 #include "mockca/ca.h"
 #include "mockca/internal.h"
 #include "mockca/store.h"
@@ -348,12 +350,16 @@ static void mgmt_sweep(void *ctx, const struct http_request *req, struct http_re
 {
     struct mockca *m = ctx;
     struct store_counts sc;
+    struct mallinfo2 mi;
     size_t dropped = 0, pruned = 0;
     cJSON *j = NULL;
 
     (void)req;
     mockca_sweep(m, &dropped, &pruned);
     store_counts(m->store, &sc);
+    /* The allocator's view (all arenas), so a memory measurement can tell objects still
+     * held (heapInUse) from freed memory not handed back (heapFree). */
+    mi = mallinfo2();
     j = cJSON_CreateObject();
     if (j == NULL || cJSON_AddNumberToObject(j, "dropped", (double)dropped) == NULL ||
         cJSON_AddNumberToObject(j, "pruned", (double)pruned) == NULL ||
@@ -362,6 +368,10 @@ static void mgmt_sweep(void *ctx, const struct http_request *req, struct http_re
         cJSON_AddNumberToObject(j, "authzs", (double)sc.authzs) == NULL ||
         cJSON_AddNumberToObject(j, "challenges", (double)sc.challenges) == NULL ||
         cJSON_AddNumberToObject(j, "certs", (double)sc.certs) == NULL ||
+        cJSON_AddNumberToObject(j, "registry", (double)ca_registry_count(m->ca)) == NULL ||
+        cJSON_AddNumberToObject(j, "nonces", (double)nonce_store_count(m->nonces)) == NULL ||
+        cJSON_AddNumberToObject(j, "heapInUse", (double)(mi.uordblks + mi.hblkhd)) == NULL ||
+        cJSON_AddNumberToObject(j, "heapFree", (double)mi.fordblks) == NULL ||
         http_response_json(resp, 200, j) != MC_OK) {
         http_response_reset(resp);
         mgmt_error(resp, 500, "out of memory");

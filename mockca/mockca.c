@@ -21,6 +21,7 @@
 #include "mockca/acme/wfe.h"
 #include "mockca/ca.h"
 #include "mockca/internal.h"
+#include "mockca/issueq.h"
 #include "mockca/mgmt.h"
 #include "mockca/ratelimit.h"
 #include "mockca/store.h"
@@ -172,6 +173,56 @@ static enum mc_err mockca_vaq(struct mockca *m)
     return vaq_new(&vc, &m->vaq);
 }
 
+/* ---- randomness and Retry-After ---------------------------------------------------- */
+
+uint64_t mockca_rand(struct mockca *m)
+{
+    uint64_t v;
+
+    pthread_mutex_lock(&m->rng_mu);
+    v = prng_next(&m->rng);
+    pthread_mutex_unlock(&m->rng_mu);
+    return v;
+}
+
+static uint64_t mockca_rand_cb(void *ctx)
+{
+    return mockca_rand(ctx);
+}
+
+bool mockca_http_date(int64_t t, char *buf, size_t n)
+{
+    static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    struct tm tm;
+    time_t tt = (time_t)t;
+    int w;
+
+    if (t < 0 || t > 253402300799LL || gmtime_r(&tt, &tm) == NULL) /* up to 9999-12-31 */
+        return false;
+    w = snprintf(buf, n, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday], tm.tm_mday,
+                 months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    return w > 0 && (size_t)w < n;
+}
+
+void mockca_retry_after(struct mockca *m, struct http_response *resp, int64_t s)
+{
+    char v[40];
+    int form = m->cfg.retry_after_form;
+
+    if (s < 1)
+        s = 1;
+    if (form != MOCKCA_RETRY_AFTER_SECONDS && form != MOCKCA_RETRY_AFTER_DATE)
+        form = (mockca_rand(m) & 1) != 0 ? MOCKCA_RETRY_AFTER_DATE : MOCKCA_RETRY_AFTER_SECONDS;
+    /* The date is s seconds past the run's clock, so a client that reads it against the
+     * mockca clock (or a real one while the clock is not moved) waits s seconds. */
+    if (form != MOCKCA_RETRY_AFTER_DATE || !mockca_http_date(clock_now(m->clock) + s, v, sizeof(v)))
+        snprintf(v, sizeof(v), "%lld", (long long)s);
+    if (http_response_header(resp, "Retry-After", v) != MC_OK)
+        log_msg(LOGL_WARN, "acme.retry_after", "err=cannot_add");
+}
+
 /* ---- housekeeping ---------------------------------------------------------------------- */
 
 void mockca_sweep(struct mockca *m, size_t *store_dropped, size_t *ca_pruned)
@@ -317,6 +368,13 @@ enum mc_err mockca_start(struct mockca_config *cfg, struct mockca **out)
     prng_seed(&m->rng, fault_engine_seed(m->faults));
     memset(&sc, 0, sizeof(sc));
     sc.clock = m->clock;
+    sc.retention_ms = m->cfg.retention_s * 1000;
+    sc.order_lifetime_ms = m->cfg.order_lifetime_s * 1000;
+    sc.authz_lifetime_ms = m->cfg.authz_lifetime_s * 1000;
+    sc.valid_authz_lifetime_ms = m->cfg.valid_authz_lifetime_s * 1000;
+    sc.shuffle = m->cfg.shuffle;
+    sc.rand64 = mockca_rand_cb;
+    sc.rand_ctx = m;
     e = store_new(&sc, &m->store);
     if (e != MC_OK)
         goto fail;
@@ -363,6 +421,9 @@ enum mc_err mockca_start(struct mockca_config *cfg, struct mockca **out)
     e = mockca_vaq(m);
     if (e != MC_OK)
         goto fail;
+    e = issueq_new(NULL, &m->issueq);
+    if (e != MC_OK)
+        goto fail;
     e = mockca_mgmt(m);
     if (e != MC_OK) {
         log_msg(LOGL_ERROR, "mockca.listen", "addr=%s err=%s", m->cfg.mgmt_addr, mc_strerror(e));
@@ -391,6 +452,7 @@ void mockca_stop(struct mockca *m)
     http_server_stop(m->mgmt);
     http_server_stop(m->acme);
     vaq_free(m->vaq); /* after the listener: no handler can queue a job any more */
+    issueq_free(m->issueq); /* before the CA and the store its jobs use */
     ca_free(m->ca);
     dnsmock_stop(m->dns);
     tls_identity_clear(&m->tls);

@@ -167,6 +167,16 @@ static void hm_del(struct hmap *m, const char *key, const void *only_val)
 struct s_order;
 struct s_authz;
 
+/* An error as an object keeps it: allocated only when the object fails and sized to its
+ * detail. struct acme_error carries a 512-byte detail inline; held in every challenge (four
+ * per authorization) and every order, that was 2.5 KiB per issuance kept for the 30 days a
+ * valid authorization lives, which is most of what a long run's memory grew by. */
+struct st_err {
+    enum acme_problem type;
+    int status;
+    char detail[];
+};
+
 struct s_account {
     char id[STORE_ID_LEN + 1];
     enum acct_status status;
@@ -189,7 +199,7 @@ struct s_chall {
     enum chall_status status;
     char token[64];
     int64_t validated_ms;
-    struct acme_error error;
+    struct st_err *error; /* when invalid; NULL otherwise */
 };
 
 struct s_authz {
@@ -218,7 +228,7 @@ struct s_order {
     int64_t expires_ms, last_change_ms, created_ms;
     int64_t not_before, not_after;
     char *profile, *replaces, *cert_serial;
-    struct acme_error error;
+    struct st_err *error; /* when invalid; NULL otherwise */
 };
 
 /* An issued certificate, for download (cert_snap). */
@@ -239,6 +249,9 @@ struct store {
     const struct mc_clock *clock;
     int64_t order_lifetime_ms, authz_lifetime_ms, valid_authz_lifetime_ms, retention_ms;
     size_t max_objects; /* per kind; a field so that a test can lower it */
+    bool shuffle;
+    uint64_t (*rand64)(void *ctx);
+    void *rand_ctx;
     struct hmap accounts, orders, authzs, challs, by_thumb, reuse;
     struct hmap certs; /* serial -> s_cert */
 };
@@ -346,6 +359,33 @@ static char *st_strdup_capped(const char *s)
     return strdup(s);
 }
 
+/* Replaces *slot with a compact copy of e. Out of memory leaves no error (the status alone
+ * still tells the client the object failed). */
+static void st_err_set(struct st_err **slot, const struct acme_error *e)
+{
+    size_t n = strnlen(e->detail, sizeof(e->detail) - 1);
+    struct st_err *c = malloc(sizeof(*c) + n + 1);
+
+    free(*slot);
+    *slot = c;
+    if (c == NULL)
+        return;
+    c->type = e->type;
+    c->status = e->status;
+    memcpy(c->detail, e->detail, n);
+    c->detail[n] = '\0';
+}
+
+static void st_err_get(const struct st_err *c, struct acme_error *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (c == NULL)
+        return;
+    out->type = c->type;
+    out->status = c->status;
+    snprintf(out->detail, sizeof(out->detail), "%s", c->detail);
+}
+
 static void st_set_error(struct acme_error *e, enum acme_problem type, const char *detail)
 {
     memset(e, 0, sizeof(*e));
@@ -384,13 +424,38 @@ static void st_reuse_index(struct store *st, struct s_authz *a)
     a->indexed = hm_put(&st->reuse, key, a) == MC_OK;
 }
 
+/* A uniform draw in [0, n) from the caller's generator (n small: the bias of a modulo over
+ * 64 bits is nil). Lock held. */
+static size_t st_draw(struct store *st, size_t n)
+{
+    return (size_t)(st->rand64(st->rand_ctx) % n);
+}
+
+/* Fisher-Yates over n elements of size sz (at most one s_chall). Lock held. */
+static void st_shuffle(struct store *st, void *base, size_t n, size_t sz)
+{
+    unsigned char tmp[sizeof(struct s_chall)];
+    unsigned char *b = base;
+
+    if (!st->shuffle || n < 2 || sz > sizeof(tmp))
+        return;
+    for (size_t i = n - 1; i > 0; i--) {
+        size_t j = st_draw(st, i + 1);
+        if (j == i)
+            continue;
+        memcpy(tmp, b + i * sz, sz);
+        memcpy(b + i * sz, b + j * sz, sz);
+        memcpy(b + j * sz, tmp, sz);
+    }
+}
+
 /* ---- state changes (lock held) -------------------------------------------------------- */
 
 static void st_order_set_invalid(struct s_order *o, int64_t when, const struct acme_error *e)
 {
     o->status = ORDER_INVALID;
     o->last_change_ms = when;
-    o->error = *e;
+    st_err_set(&o->error, e);
 }
 
 /* An authorization left pending or valid for a dead end: pending and ready orders that
@@ -477,6 +542,8 @@ static void st_authz_destroy(struct s_authz *a)
         return;
     free(a->ident.value);
     free(a->orders);
+    for (size_t i = 0; i < STORE_MAX_CHALLENGES; i++)
+        free(a->ch[i].error);
     free(a);
 }
 
@@ -489,6 +556,7 @@ static void st_order_destroy(struct s_order *o)
     free(o->profile);
     free(o->replaces);
     free(o->cert_serial);
+    free(o->error);
     free(o);
 }
 
@@ -589,6 +657,7 @@ static enum mc_err st_authz_create(struct store *st, struct s_account *acct,
         err = MC_ERR_UNSUPPORTED; /* no offered type can prove this identifier */
         goto out;
     }
+    st_shuffle(st, a->ch, a->n_ch, sizeof(a->ch[0]));
     err = st_new_id(&st->authzs, a->id);
     if (err != MC_OK)
         goto out;
@@ -661,6 +730,9 @@ enum mc_err store_new(const struct store_config *cfg, struct store **out)
         st->authz_lifetime_ms = cfg->authz_lifetime_ms;
         st->valid_authz_lifetime_ms = cfg->valid_authz_lifetime_ms;
         st->retention_ms = cfg->retention_ms;
+        st->shuffle = cfg->shuffle && cfg->rand64 != NULL;
+        st->rand64 = cfg->rand64;
+        st->rand_ctx = cfg->rand_ctx;
     }
     if (st->order_lifetime_ms == 0)
         st->order_lifetime_ms = ST_DEF_ORDER_LIFETIME_MS;
@@ -791,7 +863,7 @@ static void st_snap_chall(const struct s_authz *a, const struct s_chall *c,
     out->status = c->status;
     memcpy(out->token, c->token, sizeof(out->token));
     out->validated_ms = c->validated_ms;
-    out->error = c->error;
+    st_err_get(c->error, &out->error);
 }
 
 static enum mc_err st_snap_authz(const struct s_authz *a, struct authz_snap *out)
@@ -821,7 +893,7 @@ static enum mc_err st_snap_order(const struct s_order *o, struct order_snap *out
     out->expires_ms = o->expires_ms;
     out->not_before = o->not_before;
     out->not_after = o->not_after;
-    out->error = o->error;
+    st_err_get(o->error, &out->error);
     out->created_ms = o->created_ms;
     out->idents.v = calloc(o->idents.n, sizeof(*out->idents.v));
     if (out->idents.v == NULL)
@@ -1293,6 +1365,10 @@ enum mc_err store_order_new(struct store *st, const char *account_id,
     err = st_new_id(&st->orders, o->id);
     if (err != MC_OK)
         goto out;
+    /* Pebble shuffles both lists, each on its own, so a client that pairs identifiers with
+     * authorizations by position (rather than by each authorization's identifier) fails. */
+    st_shuffle(st, o->idents.v, o->idents.n, sizeof(o->idents.v[0]));
+    st_shuffle(st, o->authzs, o->n_authz, sizeof(o->authzs[0]));
     /* Link to the authorizations last, where only an allocation can fail: undo is exact. */
     for (size_t i = 0; i < o->n_authz; i++) {
         err = st_authz_add_order(o->authzs[i], o);
@@ -1389,7 +1465,7 @@ static enum mc_err st_order_move(struct store *st, const char *id, unsigned from
             copy = NULL;
         }
         if (e != NULL)
-            o->error = *e;
+            st_err_set(&o->error, e);
     }
     pthread_mutex_unlock(&st->mu);
     free(copy);
@@ -1602,7 +1678,7 @@ enum mc_err store_challenge_fail(struct store *st, const char *id, const struct 
         err = MC_ERR_STATE;
     } else {
         c->status = CHALL_INVALID;
-        c->error = *e;
+        st_err_set(&c->error, e);
         a->status = AUTHZ_INVALID;
         a->last_change_ms = now;
         st_authz_orders_fail(a, now, e);

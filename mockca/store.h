@@ -73,6 +73,12 @@ struct store_config {
     int64_t authz_lifetime_ms;     /* pending authorizations expire; 0: 1 h (Pebble) */
     int64_t valid_authz_lifetime_ms; /* valid authorizations, for reuse; 0: 30 days */
     int64_t retention_ms;          /* final objects kept this long; 0: 24 h */
+    /* Pebble's shuffling: with shuffle and rand64 set, a new order's identifiers and
+     * authorizations, and a new authorization's challenges, are put in an order drawn from
+     * rand64 (called under the store's lock; seeded by the caller so a run replays). */
+    bool shuffle;
+    uint64_t (*rand64)(void *ctx);
+    void *rand_ctx;
 };
 
 struct store;

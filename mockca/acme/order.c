@@ -25,6 +25,7 @@
 #include "mockca/acme/wfe.h"
 #include "mockca/ca.h"
 #include "mockca/internal.h"
+#include "mockca/issueq.h"
 #include "mockca/ratelimit.h"
 #include "mockca/store.h"
 #include "mockca/vaq.h"
@@ -32,6 +33,10 @@
 #define ORDER_TIME_MAX_LEN 64
 #define ORDER_CSR_MAX_B64 (48 * 1024) /* an 8192-bit RSA CSR with 100 names fits */
 #define ORDER_URL_MAX 512
+/* Issuance waits a random 0..this many ms before signing unless PEBBLE_VA_NOSLEEP (or a
+ * PEBBLE_VA_SLEEPTIME below it) says less: enough that a client which does not poll the
+ * processing order sees it, short enough not to slow a test suite. */
+#define ORDER_ISSUE_SLEEP_MAX_MS 1000
 
 /* Every type a new authorization offers; the store drops those an identifier cannot use
  * (IPs get no DNS types, wildcards only DNS types). */
@@ -52,15 +57,6 @@ static void order_not_found(struct http_response *resp, const char *what)
     wfe_problemf(resp, ACME_P_MALFORMED, 404, "no such %s", what);
 }
 
-static void order_retry_after(struct http_response *resp, int64_t s)
-{
-    char v[32];
-
-    snprintf(v, sizeof(v), "%lld", (long long)(s > 0 ? s : 1));
-    if (http_response_header(resp, "Retry-After", v) != MC_OK)
-        log_msg(LOGL_WARN, "acme.retry_after", "err=cannot_add");
-}
-
 static enum mc_err order_location(struct mockca *m, struct http_response *resp, const char *path,
                                   const char *id)
 {
@@ -75,13 +71,7 @@ static enum mc_err order_location(struct mockca *m, struct http_response *resp, 
 
 static uint64_t order_rand(void *ctx)
 {
-    struct mockca *m = ctx;
-    uint64_t v;
-
-    pthread_mutex_lock(&m->rng_mu);
-    v = prng_next(&m->rng);
-    pthread_mutex_unlock(&m->rng_mu);
-    return v;
+    return mockca_rand(ctx);
 }
 
 static int order_digits(const char *s, size_t n, int *out)
@@ -289,31 +279,55 @@ static const struct mockca_profile *order_profile(const struct mockca *m, const 
     return NULL;
 }
 
+/* The profile of an order that names none: the first one, or with randomProfile one drawn
+ * from the seeded generator, as Pebble does. NULL when there are none. */
+static const char *order_default_profile(struct mockca *m)
+{
+    size_t i = 0;
+
+    if (m->cfg.n_profiles == 0)
+        return NULL;
+    if (m->cfg.random_profile && m->cfg.n_profiles > 1)
+        i = (size_t)(mockca_rand(m) % m->cfg.n_profiles);
+    return m->cfg.profiles[i].name;
+}
+
+/* Answers the order snapshot o with status; Location when asked. A processing order
+ * carries Retry-After (Pebble's retryAfter.order), and so does a pending one that is polled
+ * (status 200: its wait is for validations, so retryAfter.authz). */
+static void order_answer_snap(struct mockca *m, struct http_response *resp,
+                              const struct order_snap *o, int status, bool location)
+{
+    cJSON *j = NULL;
+
+    if (render_order(m->base_url, o, &j) != MC_OK) {
+        wfe_problemf(resp, ACME_P_SERVER_INTERNAL, 0, "cannot render the order");
+        goto out;
+    }
+    if (location && order_location(m, resp, ACME_PATH_ORDER, o->id) != MC_OK) {
+        wfe_problemf(resp, ACME_P_SERVER_INTERNAL, 0, "cannot set Location");
+        goto out;
+    }
+    if (o->status == ORDER_PROCESSING)
+        mockca_retry_after(m, resp, m->cfg.retry_after_order_s);
+    else if (o->status == ORDER_PENDING && status == 200)
+        mockca_retry_after(m, resp, m->cfg.retry_after_authz_s);
+    wfe_json(resp, status, j);
+out:
+    cJSON_Delete(j);
+}
+
 /* Answers the stored order id with status; Location when asked. */
 static void order_answer(struct mockca *m, struct http_response *resp, const char *id, int status,
                          bool location)
 {
     struct order_snap o;
-    cJSON *j = NULL;
 
     memset(&o, 0, sizeof(o));
-    if (store_order_get(m->store, id, &o) != MC_OK) {
+    if (store_order_get(m->store, id, &o) != MC_OK)
         order_not_found(resp, "order");
-        goto out;
-    }
-    if (render_order(m->base_url, &o, &j) != MC_OK) {
-        wfe_problemf(resp, ACME_P_SERVER_INTERNAL, 0, "cannot render the order");
-        goto out;
-    }
-    if (location && order_location(m, resp, ACME_PATH_ORDER, id) != MC_OK) {
-        wfe_problemf(resp, ACME_P_SERVER_INTERNAL, 0, "cannot set Location");
-        goto out;
-    }
-    if (o.status == ORDER_PROCESSING)
-        order_retry_after(resp, m->cfg.retry_after_order_s);
-    wfe_json(resp, status, j);
-out:
-    cJSON_Delete(j);
+    else
+        order_answer_snap(m, resp, &o, status, location);
     order_snap_clear(&o);
 }
 
@@ -331,7 +345,7 @@ static void order_answer_authz(struct mockca *m, struct http_response *resp,
         goto out;
     }
     if (a->status == AUTHZ_PENDING)
-        order_retry_after(resp, m->cfg.retry_after_authz_s);
+        mockca_retry_after(m, resp, m->cfg.retry_after_authz_s);
     wfe_json(resp, status, j);
 out:
     cJSON_Delete(j);
@@ -519,7 +533,7 @@ void order_new(void *ctx, const struct http_request *req, struct http_response *
         goto out;
     }
     if (e != MC_OK)
-        profile = m->cfg.n_profiles > 0 ? m->cfg.profiles[0].name : NULL;
+        profile = order_default_profile(m);
     e = json_get_string(s.payload, "replaces", &replaces);
     if (e == MC_ERR_INVALID ||
         (e == MC_OK && ari_parse_id(replaces, &aki, &aki_len, &serial, &serial_len) != MC_OK)) {
@@ -790,7 +804,7 @@ void order_challenge(void *ctx, const struct http_request *req, struct http_resp
         goto out;
     }
     if (c.status == CHALL_PROCESSING || c.status == CHALL_PENDING)
-        order_retry_after(resp, m->cfg.retry_after_authz_s);
+        mockca_retry_after(m, resp, m->cfg.retry_after_authz_s);
     wfe_json(resp, 200, j);
 out:
     free(up);
@@ -827,12 +841,36 @@ static enum acme_problem order_check_csr(const struct order_snap *o, EVP_PKEY *a
     return ACME_P_NONE;
 }
 
-/* Issues for order o (now processing) and completes it; on failure the order is made
- * invalid. */
-static enum mc_err order_issue(struct mockca *m, const struct order_snap *o,
-                               const struct csr_info *info)
+/* One issuance for the issuance queue: what order_issue needs of the order and of its CSR,
+ * owned by the job (the CSR's key and names moved out of finalize). */
+struct order_issue_job {
+    struct mockca *m;
+    char order_id[STORE_ID_LEN + 1];
+    char account_id[STORE_ID_LEN + 1];
+    char *profile; /* NULL: none */
+    int64_t not_before, not_after;
+    struct csr_info info;
+};
+
+static void order_issue_job_free(void *arg)
 {
-    const struct mockca_profile *p = order_profile(m, o->profile);
+    struct order_issue_job *j = arg;
+
+    if (j == NULL)
+        return;
+    free(j->profile);
+    csr_info_free(&j->info);
+    free(j);
+}
+
+/* Issues for order j (now processing) and completes it; on failure the order is made
+ * invalid with serverInternal. */
+static void order_issue(void *arg)
+{
+    struct order_issue_job *j = arg;
+    struct mockca *m = j->m;
+    const struct csr_info *info = &j->info;
+    const struct mockca_profile *p = order_profile(m, j->profile);
     struct ca_issue_request r;
     struct acme_error err;
     X509 *leaf = NULL;
@@ -846,27 +884,84 @@ static enum mc_err order_issue(struct mockca *m, const struct order_snap *o,
     r.common_name = info->cn;
     r.promote_cn = p != NULL && p->promote_cn;
     r.must_staple = info->must_staple;
-    r.not_before = o->not_before;
-    r.not_after = o->not_after;
+    r.not_before = j->not_before;
+    r.not_after = j->not_after;
     r.validity = p != NULL ? p->validity_s : 0;
     e = ca_issue(m->ca, &r, &leaf, &serial);
     if (e == MC_OK)
         e = pem_write_cert(leaf, &pem);
     if (e == MC_OK)
-        e = store_cert_add(m->store, serial, o->account_id, o->id, pem);
+        e = store_cert_add(m->store, serial, j->account_id, j->order_id, pem);
     if (e == MC_OK)
-        e = store_order_complete(m->store, o->id, serial);
+        e = store_order_complete(m->store, j->order_id, serial);
     if (e != MC_OK) {
         acme_error_set(&err, ACME_P_SERVER_INTERNAL, 0, "issuance failed: %s", mc_strerror(e));
-        if (store_order_fail(m->store, o->id, &err) != MC_OK)
-            log_msg(LOGL_WARN, "acme.finalize", "order=%s err=cannot_fail", o->id);
+        if (store_order_fail(m->store, j->order_id, &err) != MC_OK)
+            log_msg(LOGL_WARN, "acme.finalize", "order=%s err=cannot_fail", j->order_id);
     } else {
-        log_msg(LOGL_INFO, "acme.issued", "order=%s serial=%s", o->id, serial);
+        log_msg(LOGL_INFO, "acme.issued", "order=%s serial=%s", j->order_id, serial);
     }
     X509_free(leaf);
     free(serial);
     free(pem);
-    return e;
+}
+
+/* Pebble's issuance is asynchronous; so is ours, with a short random wait before signing
+ * unless PEBBLE_VA_NOSLEEP, so that clients must poll. */
+static int64_t order_issue_delay(struct mockca *m)
+{
+    int64_t max_ms;
+
+    if (m->cfg.va_nosleep || m->cfg.va_sleep_max_s <= 0)
+        return 0;
+    max_ms = m->cfg.va_sleep_max_s * 1000;
+    if (max_ms > ORDER_ISSUE_SLEEP_MAX_MS)
+        max_ms = ORDER_ISSUE_SLEEP_MAX_MS;
+    return (int64_t)(mockca_rand(m) % (uint64_t)(max_ms + 1));
+}
+
+/* Hands order o (now processing) and the CSR in *info (moved into the job, zeroed here) to
+ * the issuance workers. When the job cannot be queued the order is made invalid with
+ * serverInternal, so the client sees a final state instead of polling forever: false then. */
+static bool order_queue_issue(struct mockca *m, const struct order_snap *o, struct csr_info *info)
+{
+    struct order_issue_job *j = calloc(1, sizeof(*j));
+    struct issueq_job qj;
+    struct acme_error err;
+    enum mc_err e = MC_ERR_NOMEM;
+
+    memset(&qj, 0, sizeof(qj));
+    if (j != NULL) {
+        j->m = m;
+        memcpy(j->order_id, o->id, sizeof(j->order_id));
+        memcpy(j->account_id, o->account_id, sizeof(j->account_id));
+        j->not_before = o->not_before;
+        j->not_after = o->not_after;
+        j->info = *info;
+        memset(info, 0, sizeof(*info));
+        e = MC_OK;
+        if (o->profile != NULL) {
+            j->profile = strdup(o->profile);
+            if (j->profile == NULL)
+                e = MC_ERR_NOMEM;
+        }
+    }
+    if (e == MC_OK) {
+        qj.run = order_issue;
+        qj.free_fn = order_issue_job_free;
+        qj.arg = j;
+        qj.delay_ms = order_issue_delay(m);
+        e = m->issueq != NULL ? issueq_push(m->issueq, &qj) : MC_ERR_STATE;
+    }
+    if (e == MC_OK)
+        return true; /* the queue owns j now */
+    order_issue_job_free(j);
+    memset(&err, 0, sizeof(err));
+    acme_error_set(&err, ACME_P_SERVER_INTERNAL, 0, "cannot queue the issuance: %s",
+                   mc_strerror(e));
+    if (store_order_fail(m->store, o->id, &err) != MC_OK)
+        log_msg(LOGL_WARN, "acme.finalize", "order=%s err=cannot_fail", o->id);
+    return false;
 }
 
 void order_finalize(void *ctx, const struct http_request *req, struct http_response *resp)
@@ -931,10 +1026,18 @@ void order_finalize(void *ctx, const struct http_request *req, struct http_respo
         order_not_found(resp, "order");
         goto out;
     }
-    /* Issued synchronously: the order is valid before the client's first poll, which
-     * RFC 8555 allows (processing is optional) and every client handles. */
-    (void)order_issue(m, &o, &info);
-    order_answer(m, resp, id, 200, true);
+    /* Section 7.4: the order is answered "processing" with Retry-After, as Pebble does, and
+     * signed by a worker; the client polls it to "valid". The snapshot is taken before the
+     * job is queued, so the answer is always the processing order. */
+    order_snap_clear(&o);
+    if (store_order_get(m->store, id, &o) != MC_OK) {
+        order_not_found(resp, "order");
+        goto out;
+    }
+    if (order_queue_issue(m, &o, &info))
+        order_answer_snap(m, resp, &o, 200, true);
+    else
+        order_answer(m, resp, id, 200, true); /* now invalid */
 out:
     csr_info_free(&info);
     X509_REQ_free(csr);

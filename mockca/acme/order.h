@@ -35,7 +35,9 @@ void order_challenge(void *ctx, const struct http_request *req, struct http_resp
 /* POST /finalize-order/{id} (owner): {"csr": base64url DER}. orderNotReady 403 unless the
  * order is ready; badCSR for a CSR that does not parse or verify, a key type we do not
  * take, the account's own key, SANs other than exactly the order's identifiers, or a CN
- * that is not one of them. Issues at once: 200 with the valid order and its Location. */
+ * that is not one of them. Otherwise the order moves to processing and a worker of
+ * issueq.h signs it (valid, or invalid with serverInternal): 200 with the processing order,
+ * its Location and Retry-After (retryAfter.order); the client polls the order. */
 void order_finalize(void *ctx, const struct http_request *req, struct http_response *resp);
 /* POST /certZ/{serial} (POST-as-GET by the owner): chain 0 as
  * application/pem-certificate-chain, with `Link: <.../alternate/N>;rel="alternate"` for

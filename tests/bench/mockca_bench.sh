@@ -79,7 +79,7 @@ fi
 if grep -q '^CMAKE_BUILD_TYPE:STRING=Release$' "$BUILD/CMakeCache.txt" 2>/dev/null; then
     BUILD_TYPE=Release
 else
-    BUILD_TYPE="NOT Release ($(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$BUILD/CMakeCache.txt" 2>/dev/null))"
+    BUILD_TYPE="NOT Release ($(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$BUILD/CMakeCache.txt" 2>/dev/null || true))"
 fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/mockca_bench.XXXXXX")

@@ -822,6 +822,94 @@ START_TEST(test_env_bad_values)
 }
 END_TEST
 
+/* Ours: store times, shuffling, a random profile, the Retry-After form. */
+START_TEST(test_ours_store_and_randomness)
+{
+    struct mockca_config c;
+    char err[256];
+
+    ck_assert_int_eq(mockca_config_init(&c), MC_OK);
+    ck_assert(c.shuffle);
+    ck_assert(!c.random_profile);
+    ck_assert_int_eq(c.retry_after_form, MOCKCA_RETRY_AFTER_RANDOM);
+    ck_assert_int_eq(c.retention_s, 0);
+    ck_assert_msg(apply(&c,
+                        "{\"pebble\": {\"retentionSeconds\": 600, \"orderLifetimeSeconds\": 7200,"
+                        " \"authzLifetimeSeconds\": 300, \"validAuthzLifetimeSeconds\": 86400,"
+                        " \"shuffle\": false, \"randomProfile\": true,"
+                        " \"retryAfterForm\": \"date\"}}",
+                        err, sizeof(err)) == MC_OK,
+                  "%s", err);
+    ck_assert_int_eq(c.retention_s, 600);
+    ck_assert_int_eq(c.order_lifetime_s, 7200);
+    ck_assert_int_eq(c.authz_lifetime_s, 300);
+    ck_assert_int_eq(c.valid_authz_lifetime_s, 86400);
+    ck_assert(!c.shuffle);
+    ck_assert(c.random_profile);
+    ck_assert_int_eq(c.retry_after_form, MOCKCA_RETRY_AFTER_DATE);
+    ck_assert_int_eq(apply(&c, "{\"pebble\": {\"retryAfterForm\": \"seconds\"}}", err,
+                           sizeof(err)),
+                     MC_OK);
+    ck_assert_int_eq(c.retry_after_form, MOCKCA_RETRY_AFTER_SECONDS);
+    /* Refusals name the field and leave the config as it was. */
+    ck_assert_int_eq(apply(&c, "{\"pebble\": {\"retryAfterForm\": \"never\"}}", err,
+                           sizeof(err)),
+                     MC_ERR_INVALID);
+    ck_assert_ptr_nonnull(strstr(err, "retryAfterForm"));
+    ck_assert_int_eq(apply(&c, "{\"pebble\": {\"retentionSeconds\": -1}}", err, sizeof(err)),
+                     MC_ERR_INVALID);
+    ck_assert_ptr_nonnull(strstr(err, "retentionSeconds"));
+    ck_assert_int_eq(apply(&c, "{\"pebble\": {\"shuffle\": 1}}", err, sizeof(err)),
+                     MC_ERR_INVALID);
+    ck_assert_ptr_nonnull(strstr(err, "shuffle"));
+    ck_assert_int_eq(c.retry_after_form, MOCKCA_RETRY_AFTER_SECONDS);
+    ck_assert_int_eq(c.retention_s, 600);
+    mockca_config_free(&c);
+}
+END_TEST
+
+/* MOCKCA_RATE_*: COUNT/SECONDS over the JSON's rateLimits, "0" turns one off. */
+START_TEST(test_env_rate_limits)
+{
+    struct mockca_config c;
+    char err[256];
+    static const char *const set[] = {"MOCKCA_RATE_ORDERS_PER_ACCOUNT", "5/60",
+                                      "MOCKCA_RATE_FAILED_VALIDATIONS_PER_IDENTIFIER", "3/3600",
+                                      "MOCKCA_RATE_ACCOUNTS_PER_ADDRESS", "10/1", NULL};
+    static const char *const off[] = {"MOCKCA_RATE_ORDERS_PER_ACCOUNT", "0", NULL};
+    static const char *const bad[][3] = {{"MOCKCA_RATE_ORDERS_PER_ACCOUNT", "5", NULL},
+                                         {"MOCKCA_RATE_ORDERS_PER_ACCOUNT", "5/0", NULL},
+                                         {"MOCKCA_RATE_ORDERS_PER_ACCOUNT", "-1/60", NULL},
+                                         {"MOCKCA_RATE_ACCOUNTS_PER_ADDRESS", "1/x", NULL},
+                                         {"MOCKCA_RATE_ACCOUNTS_PER_ADDRESS", "1/60/2", NULL},
+                                         {"MOCKCA_RATE_FAILED_VALIDATIONS_PER_IDENTIFIER",
+                                          "100001/60", NULL}};
+
+    ck_assert_int_eq(mockca_config_init(&c), MC_OK);
+    ck_assert_int_eq(apply(&c,
+                           "{\"pebble\": {\"rateLimits\": {\"ordersPerAccount\": {\"count\": 1,"
+                           " \"windowSeconds\": 9}}}}",
+                           err, sizeof(err)),
+                     MC_OK);
+    ck_assert_msg(apply_env(&c, set, err, sizeof(err)) == MC_OK, "%s", err);
+    ck_assert_uint_eq(c.rl_orders_per_account.count, 5);
+    ck_assert_int_eq(c.rl_orders_per_account.window_s, 60);
+    ck_assert_uint_eq(c.rl_failed_validations.count, 3);
+    ck_assert_int_eq(c.rl_failed_validations.window_s, 3600);
+    ck_assert_uint_eq(c.rl_accounts_per_address.count, 10);
+    ck_assert_int_eq(c.rl_accounts_per_address.window_s, 1);
+    ck_assert_int_eq(apply_env(&c, off, err, sizeof(err)), MC_OK);
+    ck_assert_uint_eq(c.rl_orders_per_account.count, 0);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ck_assert_msg(apply_env(&c, bad[i], err, sizeof(err)) == MC_ERR_INVALID, "%s=%s",
+                      bad[i][0], bad[i][1]);
+        ck_assert_ptr_nonnull(strstr(err, bad[i][0]));
+    }
+    ck_assert_uint_eq(c.rl_accounts_per_address.count, 10); /* unchanged by refusals */
+    mockca_config_free(&c);
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
     Suite *s = suite_create("config");
@@ -841,6 +929,8 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_bounds);
     tcase_add_test(tc, test_env_every_variable);
     tcase_add_test(tc, test_env_bools);
+    tcase_add_test(tc, test_ours_store_and_randomness);
+    tcase_add_test(tc, test_env_rate_limits);
     tcase_add_loop_test(tc, test_env_bad_values, 0, (int)(sizeof(bad_env) / sizeof(bad_env[0])));
     suite_add_tcase(s, tc);
     return s;

@@ -334,6 +334,30 @@ START_TEST(test_concurrent)
 }
 END_TEST
 
+/* The store keeps a nonce as its 16 raw bytes; a second spelling of the same bytes (the
+ * last character's 4 unused bits set) is not that nonce and must not redeem it. */
+START_TEST(test_noncanonical_spelling)
+{
+    struct nonce_store *ns = nonce_store_new(16, 0, NULL);
+    char n[NONCE_LEN + 1], alt[NONCE_LEN + 1];
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const char *p;
+
+    ck_assert_ptr_nonnull(ns);
+    ck_assert_int_eq(nonce_issue(ns, n), MC_OK);
+    memcpy(alt, n, sizeof(alt));
+    p = strchr(alphabet, n[NONCE_LEN - 1]);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_int_eq((p - alphabet) & 15, 0); /* canonical: unused bits zero */
+    alt[NONCE_LEN - 1] = alphabet[(p - alphabet) | 1];
+    ck_assert_int_eq(nonce_redeem(ns, alt), MC_ERR_NOT_FOUND);
+    ck_assert_int_eq(nonce_redeem(ns, n), MC_OK);
+    ck_assert_int_eq(nonce_redeem(ns, n), MC_ERR_NOT_FOUND);
+    nonce_store_free(ns);
+}
+END_TEST
+
 static Suite *nonce_suite(void)
 {
     Suite *s = suite_create("nonce");
@@ -345,6 +369,7 @@ static Suite *nonce_suite(void)
     tcase_add_test(tc, test_default_ttl_and_real_clock);
     tcase_add_test(tc, test_unique_10000);
     tcase_add_test(tc, test_concurrent);
+    tcase_add_test(tc, test_noncanonical_spelling);
     suite_add_tcase(s, tc);
     return s;
 }

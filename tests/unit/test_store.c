@@ -876,6 +876,131 @@ START_TEST(test_names)
 }
 END_TEST
 
+/* ---- shuffling and compact errors ------------------------------------------------------ */
+
+#include "common/prng.h"
+
+static uint64_t rand_prng(void *ctx)
+{
+    return prng_next(ctx);
+}
+
+/* A store shuffled from seed; one order for five names: the identifiers, then each
+ * authorization's identifier and challenge types, as one string (new). */
+static char *shuffled_with(uint64_t seed)
+{
+    static const char *const names[] = {"a.example", "b.example", "c.example", "d.example",
+                                        "e.example"};
+    struct store_config cfg = {0};
+    struct store *st = NULL, *saved = g_st;
+    struct prng p;
+    struct order_snap o;
+    char acct[STORE_ID_LEN + 1], oid[STORE_ID_LEN + 1], *out = calloc(1, 2048);
+
+    prng_seed(&p, seed);
+    cfg.clock = g_clock;
+    cfg.shuffle = true;
+    cfg.rand64 = rand_prng;
+    cfg.rand_ctx = &p;
+    ck_assert_int_eq(store_new(&cfg, &st), MC_OK);
+    g_st = st;
+    new_account(acct);
+    ck_assert_int_eq(order_for(acct, names, 5, 0, oid), MC_OK);
+    ck_assert_int_eq(store_order_get(st, oid, &o), MC_OK);
+    for (size_t i = 0; i < o.idents.n; i++) {
+        strcat(out, o.idents.v[i].value);
+        strcat(out, " ");
+    }
+    for (size_t i = 0; i < o.n_authz; i++) {
+        struct authz_snap a;
+        ck_assert_int_eq(store_authz_get(st, o.authz_ids[i], &a), MC_OK);
+        strcat(out, "|");
+        strcat(out, a.ident.value);
+        for (size_t j = 0; j < a.n_challenges; j++) {
+            strcat(out, ",");
+            strcat(out, chall_type_name(a.challenges[j].type));
+        }
+        authz_snap_clear(&a);
+    }
+    order_snap_clear(&o);
+    g_st = saved;
+    store_free(st);
+    return out;
+}
+
+START_TEST(test_shuffle_seeded)
+{
+    char *a = shuffled_with(1), *b = shuffled_with(1), *c = NULL;
+    bool differs = false;
+    struct store_config cfg = {0};
+    struct store *st = NULL;
+
+    ck_assert_str_eq(a, b); /* the same seed replays */
+    for (uint64_t s = 2; s < 12 && !differs; s++) {
+        free(c);
+        c = shuffled_with(s);
+        differs = strcmp(a, c) != 0;
+    }
+    ck_assert_msg(differs, "ten seeds, one order: %s", a);
+    /* Without shuffle the order is the request's and the types' (store.h). */
+    cfg.clock = g_clock;
+    ck_assert_int_eq(store_new(&cfg, &st), MC_OK);
+    store_free(g_st);
+    g_st = st;
+    {
+        const char *names[] = {"x.example", "y.example"};
+        char acct[STORE_ID_LEN + 1], oid[STORE_ID_LEN + 1];
+        struct order_snap o;
+        struct authz_snap az;
+        new_account(acct);
+        ck_assert_int_eq(order_for(acct, names, 2, 0, oid), MC_OK);
+        ck_assert_int_eq(store_order_get(g_st, oid, &o), MC_OK);
+        ck_assert_str_eq(o.idents.v[0].value, "x.example");
+        ck_assert_int_eq(store_authz_get(g_st, o.authz_ids[0], &az), MC_OK);
+        ck_assert_str_eq(az.ident.value, "x.example");
+        ck_assert_int_eq(az.challenges[0].type, CHALL_HTTP01);
+        authz_snap_clear(&az);
+        order_snap_clear(&o);
+    }
+    free(a);
+    free(b);
+    free(c);
+}
+END_TEST
+
+/* Errors are held only by failed objects, sized to their detail: an authorization (kept
+ * 30 days when valid) no longer carries four 512-byte details inline. */
+START_TEST(test_compact_errors)
+{
+    char acct[STORE_ID_LEN + 1], oid[STORE_ID_LEN + 1];
+    const char *names[] = {"c.example"};
+    struct order_snap o;
+    struct s_authz *a;
+    struct acme_error e;
+
+    ck_assert_uint_lt(sizeof(struct s_authz), 1024);
+    ck_assert_uint_lt(sizeof(struct s_order), 512);
+    new_account(acct);
+    ck_assert_int_eq(order_for(acct, names, 1, 0, oid), MC_OK);
+    ck_assert_int_eq(store_order_get(g_st, oid, &o), MC_OK);
+    a = hm_get(&g_st->authzs, o.authz_ids[0]);
+    ck_assert_ptr_nonnull(a);
+    for (size_t i = 0; i < a->n_ch; i++)
+        ck_assert_ptr_null(a->ch[i].error);
+    acme_error_set(&e, ACME_P_CONNECTION, 0, "refused");
+    ck_assert_int_eq(store_challenge_begin(g_st, a->ch[0].id), MC_OK);
+    ck_assert_int_eq(store_challenge_fail(g_st, a->ch[0].id, &e), MC_OK);
+    ck_assert_ptr_nonnull(a->ch[0].error);
+    ck_assert_str_eq(a->ch[0].error->detail, "refused");
+    ck_assert_ptr_null(a->ch[1].error);
+    order_snap_clear(&o);
+    ck_assert_int_eq(store_order_get(g_st, oid, &o), MC_OK);
+    ck_assert_int_eq(o.error.type, ACME_P_CONNECTION);
+    ck_assert_str_eq(o.error.detail, "refused");
+    order_snap_clear(&o);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
@@ -900,6 +1025,8 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_object_bound);
     tcase_add_test(tc, test_concurrent);
     tcase_add_test(tc, test_names);
+    tcase_add_test(tc, test_shuffle_seeded);
+    tcase_add_test(tc, test_compact_errors);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,0 +1,49 @@
+/* issueq.h: the issuance queue. Finalize (RFC 8555 section 7.4) moves an order to
+ * "processing" and hands the signing to this queue, so that clients see the asynchronous
+ * issuance Pebble has and must poll the order (as RFC 8555 section 7.4 tells them to). It is
+ * vaq.h's pattern without the validation specifics: a bounded ring of jobs under one mutex,
+ * a few worker threads, an optional delay before each job (interruptible), and a prompt
+ * stop. A job is a function and its argument; the queue calls free_fn on every job it took,
+ * whether it ran or was dropped at stop, so nothing leaks. */
+#ifndef MOCKCA_ISSUEQ_H
+#define MOCKCA_ISSUEQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+
+#define ISSUEQ_DEFAULT_CAPACITY 10000
+#define ISSUEQ_DEFAULT_WORKERS 2
+#define ISSUEQ_MAX_WORKERS 16
+#define ISSUEQ_MAX_DELAY_MS 60000 /* a longer delay is clamped */
+
+struct issueq_config {
+    unsigned workers; /* 0: ISSUEQ_DEFAULT_WORKERS; at most ISSUEQ_MAX_WORKERS */
+    size_t capacity;  /* jobs waiting at once; 0: ISSUEQ_DEFAULT_CAPACITY */
+};
+
+struct issueq_job {
+    void (*run)(void *arg);     /* called on a worker thread, without the queue's lock */
+    void (*free_fn)(void *arg); /* called once after run, or instead of it at stop; may be NULL */
+    void *arg;
+    int64_t delay_ms; /* real-time wait before run (0: none), clamped */
+};
+
+struct issueq;
+
+/* Starts the workers. MC_ERR_INVALID for a bad config, MC_ERR_NOMEM when no worker could be
+ * started. *out is new (issueq_free). */
+MC_MUST_CHECK enum mc_err issueq_new(const struct issueq_config *cfg, struct issueq **out);
+/* Queues job (copied). MC_ERR_LIMIT when the queue is full, MC_ERR_STATE once stopping,
+ * MC_ERR_INVALID for a NULL run; in every error case the job was not taken and the caller
+ * still owns arg. */
+MC_MUST_CHECK enum mc_err issueq_push(struct issueq *q, const struct issueq_job *job);
+/* Jobs queued and not yet taken by a worker. */
+size_t issueq_pending(struct issueq *q);
+/* Stops: queued jobs are dropped (free_fn called), delays are cut short, running jobs are
+ * waited for (a job must be bounded in time: issuance is), then everything is freed. NULL
+ * ok. */
+void issueq_free(struct issueq *q);
+
+#endif
