@@ -45,5 +45,7 @@ int cmd_revoke(int argc, char **argv, const struct cli_globals *g);   /* cmd_rev
 int cmd_directory(int argc, char **argv, const struct cli_globals *g); /* cmd_directory.c:
                                                    the directory, profiles, meta */
 int cmd_bench(int argc, char **argv, const struct cli_globals *g);    /* cmd_bench.c */
+/* cmd_certcentral.c: the DigiCert CertCentral Services API v2 commands ("cc" is an alias). */
+int cmd_certcentral(int argc, char **argv, const struct cli_globals *g);
 
 #endif
