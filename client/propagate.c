@@ -25,6 +25,7 @@
 #define PROP_EDNS_SIZE 1232 /* DNS flag day 2020's safe UDP size */
 #define PROP_LAST_MAX 256   /* what a server last said, for the timeout log */
 #define PROP_MAX_LABELS 128
+#define PROP_CNAME_MAX 8 /* CNAME links followed from the record name */
 
 /* ---- addresses ----------------------------------------------------------------------- */
 
@@ -322,10 +323,23 @@ out:
 
 /* ---- the propagation check ----------------------------------------------------------- */
 
+/* What one address of a nameserver said last. A nameserver host is one server reachable
+ * at several addresses: it counts as having the record when one of them answers with it,
+ * an address that never answers (a v6 address of a v4-only test server, a firewalled
+ * path) does not hold it back, but one that answers without the value does (a secondary
+ * that has not caught up: the CA may well ask that one). */
+enum prop_said {
+    PROP_UNASKED = 0,
+    PROP_SILENT, /* no DNS answer: timeout, refused port, unreachable */
+    PROP_OTHER,  /* an answer without the value: NXDOMAIN, NODATA, other values, an error */
+    PROP_HAS,    /* an answer with the value; not asked again */
+};
+
 struct prop_server {
     struct sockaddr_storage ss;
     socklen_t len;
-    bool done;
+    size_t ns; /* index into prop_state.ns_names */
+    enum prop_said said;
     char last[PROP_LAST_MAX];
 };
 
@@ -334,7 +348,10 @@ struct prop_state {
     struct sockaddr_storage resolver;
     socklen_t resolver_len;
     int64_t deadline;
+    char target[LDNS_MAX_DOMAINLEN + 2]; /* the record's name after any CNAME chain */
     char zone[LDNS_MAX_DOMAINLEN + 2];
+    char ns_names[PROP_MAX_SERVERS][LDNS_MAX_DOMAINLEN + 2];
+    size_t nns;
     struct prop_server servers[PROP_MAX_SERVERS];
     size_t nservers;
     char why[PROP_LAST_MAX]; /* why discovery has not succeeded yet */
@@ -376,7 +393,9 @@ static bool prop_name_eq(const ldns_rdf *a, const char *b)
     return eq;
 }
 
-static void prop_add_server(struct prop_state *st, int family, const void *addr)
+/* Adds an address of nameserver ns. The same address under two NS names is kept twice on
+ * purpose: each name is judged on its own addresses. */
+static void prop_add_server(struct prop_state *st, size_t ns, int family, const void *addr)
 {
     struct sockaddr_storage ss;
     socklen_t len;
@@ -395,19 +414,22 @@ static void prop_add_server(struct prop_state *st, int family, const void *addr)
         len = sizeof *in6;
     }
     for (size_t i = 0; i < st->nservers; i++)
-        if (st->servers[i].len == len && memcmp(&st->servers[i].ss, &ss, len) == 0)
+        if (st->servers[i].ns == ns && st->servers[i].len == len &&
+            memcmp(&st->servers[i].ss, &ss, len) == 0)
             return;
     if (st->nservers >= PROP_MAX_SERVERS)
         return;
     memset(&st->servers[st->nservers], 0, sizeof st->servers[0]);
     st->servers[st->nservers].ss = ss;
     st->servers[st->nservers].len = len;
+    st->servers[st->nservers].ns = ns;
     snprintf(st->servers[st->nservers].last, PROP_LAST_MAX, "not asked yet");
     st->nservers++;
 }
 
-/* Adds the A/AAAA records named owner in list as servers; returns how many matched. */
-static size_t prop_take_addrs(struct prop_state *st, const ldns_rr_list *list,
+/* Adds the A/AAAA records named owner in list as addresses of nameserver ns; returns how
+ * many matched. */
+static size_t prop_take_addrs(struct prop_state *st, size_t ns, const ldns_rr_list *list,
                               const ldns_rdf *owner)
 {
     size_t n = 0;
@@ -417,10 +439,10 @@ static size_t prop_take_addrs(struct prop_state *st, const ldns_rr_list *list,
         if (rd == NULL || ldns_dname_compare(ldns_rr_owner(rr), owner) != 0)
             continue;
         if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_A && ldns_rdf_size(rd) == 4) {
-            prop_add_server(st, AF_INET, ldns_rdf_data(rd));
+            prop_add_server(st, ns, AF_INET, ldns_rdf_data(rd));
             n++;
         } else if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_AAAA && ldns_rdf_size(rd) == 16) {
-            prop_add_server(st, AF_INET6, ldns_rdf_data(rd));
+            prop_add_server(st, ns, AF_INET6, ldns_rdf_data(rd));
             n++;
         }
     }
@@ -433,20 +455,110 @@ static void prop_resolve_ns(struct prop_state *st, const ldns_rdf *ns, const ldn
 {
     static const ldns_rr_type types[] = {LDNS_RR_TYPE_A, LDNS_RR_TYPE_AAAA};
     char *name = NULL;
-    if (glue != NULL && prop_take_addrs(st, ldns_pkt_additional(glue), ns) > 0)
+    size_t idx;
+
+    if (st->nns >= PROP_MAX_SERVERS)
         return;
     name = ldns_rdf2str(ns);
     if (name == NULL)
         return;
+    idx = st->nns++;
+    snprintf(st->ns_names[idx], sizeof st->ns_names[idx], "%s", name);
+    if (glue != NULL && prop_take_addrs(st, idx, ldns_pkt_additional(glue), ns) > 0)
+        goto out;
     for (size_t t = 0; t < 2; t++) {
         ldns_pkt *r = NULL;
         if (prop_query(&st->resolver, st->resolver_len, name, types[t], true,
                        prop_query_timeout(st), &r) == MC_OK &&
             ldns_pkt_get_rcode(r) == LDNS_RCODE_NOERROR)
-            (void)prop_take_addrs(st, ldns_pkt_answer(r), ns);
+            (void)prop_take_addrs(st, idx, ldns_pkt_answer(r), ns);
         ldns_pkt_free(r);
     }
+out:
     free(name);
+}
+
+/* Follows a CNAME chain from fqdn through the resolver, one CNAME query per link, into
+ * st->target: the dns-01 delegation (`_acme-challenge.example.com CNAME
+ * _acme-challenge.delegated.example.net`) puts the TXT, and so the servers to ask, at the
+ * chain's end, where the CA's resolver finds it. At most PROP_CNAME_MAX links; a loop or
+ * a longer chain is MC_ERR_INVALID (waiting does not fix it). A name without a CNAME,
+ * NXDOMAIN included, ends the chain. Resolver failures are returned as they are. */
+static enum mc_err prop_follow_cname(struct prop_state *st, const char *fqdn)
+{
+    enum mc_err err = MC_OK;
+    ldns_rdf *seen[PROP_CNAME_MAX + 1] = {NULL};
+    size_t nseen = 0;
+    ldns_pkt *r = NULL;
+    char *text = NULL;
+
+    seen[0] = ldns_dname_new_frm_str(fqdn);
+    if (seen[0] == NULL)
+        return MC_ERR_INVALID;
+    nseen = 1;
+    for (;;) {
+        const ldns_rdf *cur = seen[nseen - 1];
+        ldns_rr_list *cn = NULL;
+        const ldns_rdf *next = NULL;
+        free(text);
+        text = ldns_rdf2str(cur);
+        if (text == NULL) {
+            err = MC_ERR_NOMEM;
+            goto out;
+        }
+        ldns_pkt_free(r);
+        r = NULL;
+        err = prop_query(&st->resolver, st->resolver_len, text, LDNS_RR_TYPE_CNAME, true,
+                         prop_query_timeout(st), &r);
+        if (err != MC_OK) {
+            snprintf(st->why, sizeof st->why, "resolver: CNAME %.200s: %s", text, mc_strerror(err));
+            /* A garbled answer is the resolver's trouble, retried like silence; only the
+             * chain itself earns MC_ERR_INVALID. */
+            if (err == MC_ERR_INVALID)
+                err = MC_ERR_IO;
+            goto out;
+        }
+        if (ldns_pkt_get_rcode(r) == LDNS_RCODE_NOERROR)
+            cn = ldns_pkt_rr_list_by_name_and_type(r, cur, LDNS_RR_TYPE_CNAME, LDNS_SECTION_ANSWER);
+        if (cn != NULL && ldns_rr_list_rr_count(cn) > 0)
+            next = ldns_rr_rdf(ldns_rr_list_rr(cn, 0), 0);
+        if (next == NULL || ldns_rdf_get_type(next) != LDNS_RDF_TYPE_DNAME) {
+            ldns_rr_list_deep_free(cn);
+            break; /* the end of the chain: cur holds the record */
+        }
+        for (size_t i = 0; i < nseen; i++) {
+            if (ldns_dname_compare(seen[i], next) == 0) {
+                snprintf(st->why, sizeof st->why, "CNAME loop at %.200s", text);
+                ldns_rr_list_deep_free(cn);
+                err = MC_ERR_INVALID;
+                goto out;
+            }
+        }
+        if (nseen > PROP_CNAME_MAX) {
+            snprintf(st->why, sizeof st->why, "CNAME chain from %.100s longer than %d", fqdn,
+                     PROP_CNAME_MAX);
+            ldns_rr_list_deep_free(cn);
+            err = MC_ERR_INVALID;
+            goto out;
+        }
+        seen[nseen] = ldns_rdf_clone(next);
+        ldns_rr_list_deep_free(cn);
+        if (seen[nseen] == NULL) {
+            err = MC_ERR_NOMEM;
+            goto out;
+        }
+        nseen++;
+    }
+    snprintf(st->target, sizeof st->target, "%s", text);
+    if (nseen > 1)
+        log_msg(LOGL_INFO, "solver.dns.cname", "fqdn=%s target=%s links=%zu", fqdn, st->target,
+                nseen - 1);
+out:
+    for (size_t i = 0; i < nseen; i++)
+        ldns_rdf_deep_free(seen[i]);
+    ldns_pkt_free(r);
+    free(text);
+    return err;
 }
 
 /* Finds the zone of fqdn and its servers' addresses (RFC 1034 section 4.3.2's walk, done
@@ -517,6 +629,7 @@ static enum mc_err prop_discover(struct prop_state *st, const char *fqdn)
         ldns_rr_list_deep_free(ns);
         if (st->nservers == 0) {
             snprintf(st->why, sizeof st->why, "zone %.200s: no address for any NS", st->zone);
+            st->nns = 0; /* asked again next round */
             err = MC_ERR_NOT_FOUND;
         } else {
             err = MC_OK;
@@ -567,14 +680,13 @@ static const char *prop_rcode_name(ldns_pkt_rcode rc)
     }
 }
 
-/* Asks one server for the TXT; true when it holds value. Otherwise srv->last says what
- * it answered instead. */
-static bool prop_check_server(struct prop_state *st, struct prop_server *srv, const char *fqdn,
-                              const char *value)
+/* Asks one server for the TXT at fqdn; what it said (srv->last tells the details). */
+static enum prop_said prop_check_server(struct prop_state *st, struct prop_server *srv,
+                                        const char *fqdn, const char *value)
 {
     ldns_pkt *r = NULL;
     ldns_rr_list *txt = NULL;
-    bool found = false;
+    enum prop_said said = PROP_OTHER;
     enum mc_err err;
     size_t o = 0, nvals = 0;
 
@@ -582,6 +694,10 @@ static bool prop_check_server(struct prop_state *st, struct prop_server *srv, co
     err = prop_query(&srv->ss, srv->len, fqdn, LDNS_RR_TYPE_TXT, false, prop_query_timeout(st), &r);
     if (err != MC_OK) {
         snprintf(srv->last, sizeof srv->last, "no answer (%s)", mc_strerror(err));
+        /* Only silence is silence: bytes that do not parse came from something that
+         * listens there, and it is not saying the value. */
+        if (err == MC_ERR_TIMEOUT || err == MC_ERR_IO)
+            said = PROP_SILENT;
         goto out;
     }
     if (ldns_pkt_get_rcode(r) != LDNS_RCODE_NOERROR) {
@@ -596,7 +712,7 @@ static bool prop_check_server(struct prop_state *st, struct prop_server *srv, co
         if (!prop_name_eq(ldns_rr_owner(rr), fqdn) || !prop_txt_value(rr, v, sizeof v))
             continue;
         if (strcmp(v, value) == 0) {
-            found = true;
+            said = PROP_HAS;
             break;
         }
         /* Collect the other values for the log: often the previous challenge's. */
@@ -608,7 +724,38 @@ static bool prop_check_server(struct prop_state *st, struct prop_server *srv, co
 out:
     ldns_rr_list_deep_free(txt);
     ldns_pkt_free(r);
-    return found;
+    return said;
+}
+
+/* True when nameserver ns has the record: one of its addresses answered with it and none
+ * answered without it (silent ones aside). A nameserver without addresses is not judged. */
+static bool prop_ns_ready(const struct prop_state *st, size_t ns)
+{
+    bool has = false, any = false;
+    for (size_t i = 0; i < st->nservers; i++) {
+        if (st->servers[i].ns != ns)
+            continue;
+        any = true;
+        if (st->servers[i].said == PROP_HAS)
+            has = true;
+        else if (st->servers[i].said != PROP_SILENT)
+            return false;
+    }
+    return has || !any;
+}
+
+static const char *prop_said_name(enum prop_said s)
+{
+    switch (s) {
+    case PROP_HAS:
+        return "ok";
+    case PROP_SILENT:
+        return "silent";
+    case PROP_OTHER:
+        return "no-value";
+    default:
+        return "unasked";
+    }
 }
 
 static void prop_sleep_ms(int64_t ms)
@@ -656,18 +803,26 @@ enum mc_err prop_wait(const struct propagation *p, const char *fqdn, const char 
     for (unsigned round = 0;; round++) {
         int64_t next = clock_now_ms(NULL) + (p->interval_ms > 0 ? p->interval_ms : 1000);
         if (st->nservers == 0) {
-            /* Discovery is retried too: a zone that is being created shows up late. */
-            if (prop_discover(st, fqdn) == MC_OK)
-                log_msg(LOGL_DEBUG, "solver.dns.zone", "fqdn=%s zone=%s servers=%zu", fqdn,
-                        st->zone, st->nservers);
+            /* Discovery is retried too: a zone that is being created shows up late. A
+             * CNAME loop or an overlong chain is a configuration error: no retry. */
+            enum mc_err de = prop_follow_cname(st, fqdn);
+            if (de == MC_ERR_INVALID || de == MC_ERR_NOMEM) {
+                log_msg(LOGL_ERROR, "solver.dns.propagation", "fqdn=%s result=error reason=\"%s\"",
+                        fqdn, de == MC_ERR_NOMEM ? "out of memory" : st->why);
+                err = de;
+                goto out;
+            }
+            if (de == MC_OK && prop_discover(st, st->target) == MC_OK)
+                log_msg(LOGL_DEBUG, "solver.dns.zone", "fqdn=%s name=%s zone=%s servers=%zu", fqdn,
+                        st->target, st->zone, st->nservers);
         }
         if (st->nservers > 0) {
+            for (size_t i = 0; i < st->nservers; i++)
+                if (st->servers[i].said != PROP_HAS)
+                    st->servers[i].said = prop_check_server(st, &st->servers[i], st->target, value);
             all = true;
-            for (size_t i = 0; i < st->nservers; i++) {
-                if (!st->servers[i].done)
-                    st->servers[i].done = prop_check_server(st, &st->servers[i], fqdn, value);
-                all = all && st->servers[i].done;
-            }
+            for (size_t ns = 0; ns < st->nns && all; ns++)
+                all = prop_ns_ready(st, ns);
             if (all)
                 break;
         }
@@ -677,8 +832,8 @@ enum mc_err prop_wait(const struct propagation *p, const char *fqdn, const char 
         prop_sleep_ms(next - clock_now_ms(NULL));
     }
     if (all) {
-        log_msg(LOGL_INFO, "solver.dns.propagated", "fqdn=%s zone=%s servers=%zu", fqdn, st->zone,
-                st->nservers);
+        log_msg(LOGL_INFO, "solver.dns.propagated", "fqdn=%s name=%s zone=%s nameservers=%zu", fqdn,
+                st->target, st->zone, st->nns);
         err = MC_OK;
         goto out;
     }
@@ -689,12 +844,14 @@ enum mc_err prop_wait(const struct propagation *p, const char *fqdn, const char 
         goto out;
     }
     for (size_t i = 0; i < st->nservers; i++) {
+        const struct prop_server *srv = &st->servers[i];
         char q[PROP_LAST_MAX + 8];
-        log_msg(
-            LOGL_WARN, "solver.dns.propagation", "fqdn=%s zone=%s server=%s result=%s last=%s",
-            fqdn, st->zone, prop_addr_text(&st->servers[i].ss, buf, sizeof buf),
-            st->servers[i].done ? "ok" : "timeout",
-            log_quote(st->servers[i].done ? "has the value" : st->servers[i].last, q, sizeof q));
+        log_msg(LOGL_WARN, "solver.dns.propagation",
+                "fqdn=%s name=%s zone=%s ns=%s server=%s ns_ready=%s result=%s last=%s", fqdn,
+                st->target, st->zone, st->ns_names[srv->ns],
+                prop_addr_text(&srv->ss, buf, sizeof buf),
+                prop_ns_ready(st, srv->ns) ? "yes" : "no", prop_said_name(srv->said),
+                log_quote(srv->said == PROP_HAS ? "has the value" : srv->last, q, sizeof q));
     }
 out:
     free(st);

@@ -18,7 +18,7 @@
 #include "common/err.h"
 
 #define PROP_MSG_MAX 65535  /* a DNS message over TCP; UDP answers are read into this too */
-#define PROP_MAX_SERVERS 16 /* authoritative addresses asked per zone */
+#define PROP_MAX_SERVERS 16 /* authoritative addresses (and NS names) asked per zone */
 
 /* A server address: "IP", "IP:PORT", "[v6]:PORT" (default_port when none). MC_ERR_INVALID
  * when it does not parse. */
@@ -41,16 +41,22 @@ MC_MUST_CHECK enum mc_err prop_query(const struct sockaddr_storage *ss, socklen_
                                      const char *name, ldns_rr_type type, bool rd, int timeout_ms,
                                      ldns_pkt **reply);
 
-/* Waits until every authoritative server of fqdn's zone answers a TXT at fqdn holding
- * value (other values may be there too). Zone and servers are looked up through
- * p->resolver (NULL: the first nameserver of /etc/resolv.conf): NS at fqdn and then each
- * parent until one has an NS set (an SOA in the authority section names the zone
- * directly), then A and AAAA of each NS name (glue used when the resolver gives it).
- * Every server is asked over UDP (TCP on TC=1) on p->auth_port with RD clear, every
- * p->interval_ms until p->timeout_s has passed. MC_OK when all agree; MC_ERR_TIMEOUT
- * otherwise, after a log line per server with what it last said (NXDOMAIN, SERVFAIL,
- * NODATA, the values it had, or no answer). p must have its defaults filled in
- * (solver.c does); timeout_s 0 means one round. */
+/* Waits until every authoritative nameserver of the record's zone answers a TXT holding
+ * value (other values may be there too). The record's name is fqdn, or the end of the
+ * CNAME chain that starts there (the dns-01 delegation `_acme-challenge.example.com CNAME
+ * _acme-challenge.delegated.example.net`, which CAs follow), asked link by link of
+ * p->resolver, at most 8 links. Zone and servers are looked up through p->resolver (NULL:
+ * the first nameserver of /etc/resolv.conf): NS at that name and then each parent until
+ * one has an NS set (an SOA in the authority section names the zone directly), then A and
+ * AAAA of each NS name (glue used when the resolver gives it). Every address is asked
+ * over UDP (TCP on TC=1) on p->auth_port with RD clear, every p->interval_ms until
+ * p->timeout_s has passed. A nameserver is ready when one of its addresses answered with
+ * the value and none answered without it; an address that does not answer at all (a ::1
+ * of a server listening on IPv4 only) does not hold its nameserver back. MC_OK when every
+ * nameserver is ready; MC_ERR_INVALID at once, without waiting, for a CNAME loop or a
+ * chain longer than 8 links; MC_ERR_TIMEOUT otherwise, after a log line per address with
+ * what it last said (NXDOMAIN, SERVFAIL, NODATA, the values it had, or no answer). p must
+ * have its defaults filled in (solver.c does); timeout_s 0 means one round. */
 MC_MUST_CHECK enum mc_err prop_wait(const struct propagation *p, const char *fqdn,
                                     const char *value);
 

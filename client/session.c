@@ -322,23 +322,26 @@ static bool is_json_type(const char *ct)
            (n == 24 && strncasecmp(ct, "application/problem+json", n) == 0);
 }
 
-/* Adds one link to r (keeping at most SESS_MAX_LINKS). */
-static enum mc_err add_link(struct sess_resp *r, const char *url, size_t ulen, const char *rel,
-                            size_t rlen)
+/* Adds one link to r (keeping at most SESS_MAX_LINKS), its target resolved against base
+ * (RFC 8288 section 3.2: the context is the request URL when there is no anchor). */
+static enum mc_err add_link(struct sess_resp *r, const char *base, const char *url, size_t ulen,
+                            const char *rel, size_t rlen)
 {
     if (r->n_links >= SESS_MAX_LINKS)
         return MC_OK;
-    char *u = strndup(url, ulen);
+    char *raw = strndup(url, ulen);
+    char *u = NULL;
     char *rl = strndup(rel, rlen);
-    if (u == NULL || rl == NULL) {
-        free(u);
+    if (raw == NULL || rl == NULL) {
+        free(raw);
         free(rl);
         return MC_ERR_NOMEM;
     }
-    if (wire_check_url(u) != MC_OK) {
-        free(u);
+    enum mc_err e = wire_resolve_url(base, raw, &u);
+    free(raw);
+    if (e != MC_OK) {
         free(rl);
-        return MC_ERR_INVALID;
+        return e == MC_ERR_NOMEM ? MC_ERR_NOMEM : MC_ERR_INVALID;
     }
     /* RFC 8288 section 2.1.1: relation types compare case-insensitively; keep them lower. */
     for (char *c = rl; *c != '\0'; c++)
@@ -349,10 +352,11 @@ static enum mc_err add_link(struct sess_resp *r, const char *url, size_t ulen, c
     return MC_OK;
 }
 
-/* Parses one Link header value (RFC 8288): comma-separated `<URI> *( ";" param )`, rel
- * quoted or not, several space-separated relation types in one rel. Links without rel are
- * skipped; a malformed value is MC_ERR_INVALID. */
-static enum mc_err parse_link(struct sess_resp *r, const char *v)
+/* Parses one Link header value (RFC 8288): comma-separated `<URI-reference> *( ";" param )`,
+ * rel quoted or not, several space-separated relation types in one rel, each target
+ * resolved against base. Links without rel are skipped; a malformed value, or a target
+ * that does not resolve to a valid URL, is MC_ERR_INVALID. */
+static enum mc_err parse_link(struct sess_resp *r, const char *base, const char *v)
 {
     const char *p = v;
     enum mc_err e;
@@ -423,7 +427,7 @@ static enum mc_err parse_link(struct sess_resp *r, const char *v)
                 while (j < rlen && rel[j] != ' ')
                     j++;
                 if (j > i) {
-                    e = add_link(r, u, (size_t)(ue - u), rel + i, j - i);
+                    e = add_link(r, base, u, (size_t)(ue - u), rel + i, j - i);
                     if (e != MC_OK)
                         return e;
                 }
@@ -572,17 +576,24 @@ static enum mc_err http_once(struct sess *s, enum req_kind k, const char *url, c
     out->content_type = rx.content_type;
     rx.content_type = NULL;
 
+    /* Location and Link may be relative references (RFC 9110 section 10.2.2, RFC 8288
+     * section 3.2): resolved against the URL the request went to. No redirect is ever
+     * followed, so the effective URL is url; asking libcurl keeps that true by
+     * construction. */
+    const char *base = url;
+    char *eff = NULL;
+    if (curl_easy_getinfo(s->curl, CURLINFO_EFFECTIVE_URL, &eff) == CURLE_OK && eff != NULL)
+        base = eff;
     if (rx.location != NULL) {
-        if (wire_check_url(rx.location) != MC_OK) {
+        err = wire_resolve_url(base, rx.location, &out->location);
+        if (err != MC_OK) {
             set_err(s, "%s %s: Location is not a valid URL", kind_name(k), url);
-            err = MC_ERR_INVALID;
+            err = err == MC_ERR_NOMEM ? MC_ERR_NOMEM : MC_ERR_INVALID;
             goto out;
         }
-        out->location = rx.location;
-        rx.location = NULL;
     }
     for (size_t i = 0; i < rx.n_link_raw; i++) {
-        err = parse_link(out, rx.link_raw[i]);
+        err = parse_link(out, base, rx.link_raw[i]);
         if (err != MC_OK) {
             set_err(s, "%s %s: malformed Link header", kind_name(k), url);
             goto out;

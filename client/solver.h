@@ -46,9 +46,11 @@ struct propagation {
 
 struct solver_config {
     enum solver_kind kind;
-    /* HTTP and ALPN standalone: where to listen ("127.0.0.1"/"::"/"0.0.0.0") and the
-     * port (0: the kernel picks one; solver_port() tells which). Defaults "0.0.0.0" and
-     * 80 / 443 when address is NULL. */
+    /* HTTP and ALPN standalone: where to listen ("127.0.0.1"/"::"/"0.0.0.0"; NULL:
+     * "0.0.0.0") and the port. Port 0 always means the kernel picks a free one
+     * (solver_port() tells which), whatever the address; the library has no default of 80
+     * or 443: a caller that wants the challenge ports (the certcli command line when the
+     * user names none) passes 80 / 443 itself. */
     const char *address;
     uint16_t port;
     const char *webroot;    /* SOLVER_HTTP_WEBROOT */

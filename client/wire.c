@@ -1,6 +1,9 @@
 /* wire.c: checks of server-supplied values (wire.h). */
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include <curl/curl.h>
 
 #include "client/wire.h"
 #include "common/b64url.h"
@@ -95,6 +98,80 @@ enum mc_err wire_check_url(const char *s)
             return MC_ERR_INVALID;
     }
     return MC_OK;
+}
+
+/* True when s starts with an RFC 3986 scheme and its ':' (before any '/', '?' or '#',
+ * which would make the colon part of a relative path, query or fragment). */
+static bool has_scheme(const char *s)
+{
+    unsigned char c0 = (unsigned char)s[0];
+    if (!((c0 >= 'a' && c0 <= 'z') || (c0 >= 'A' && c0 <= 'Z')))
+        return false;
+    for (size_t i = 1; s[i] != '\0'; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == ':')
+            return true;
+        if (!(is_alnum(c) || c == '+' || c == '-' || c == '.'))
+            return false;
+    }
+    return false;
+}
+
+enum mc_err wire_resolve_url(const char *base, const char *ref, char **out)
+{
+    enum mc_err err = MC_ERR_INVALID;
+    CURLU *u = NULL;
+    char *joined = NULL;
+
+    if (out == NULL)
+        return MC_ERR_INVALID;
+    *out = NULL;
+    if (base == NULL || ref == NULL || ref[0] == '\0')
+        return MC_ERR_INVALID;
+    size_t n = strnlen(ref, WIRE_MAX_URL + 1);
+    if (n > WIRE_MAX_URL)
+        return MC_ERR_TOO_BIG;
+    /* The byte rules first, on what the server sent: nothing hostile reaches the parser,
+     * and a control character cannot be normalised away into something that passes. */
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)ref[i];
+        if (c <= 0x20 || c >= 0x7f)
+            return MC_ERR_INVALID;
+    }
+    if (has_scheme(ref)) {
+        /* Absolute: kept as sent, so it must pass as it is (http or https only). */
+        err = wire_check_url(ref);
+        if (err != MC_OK)
+            return err;
+        *out = strdup(ref);
+        return *out != NULL ? MC_OK : MC_ERR_NOMEM;
+    }
+    err = wire_check_url(base);
+    if (err != MC_OK)
+        return err;
+    u = curl_url();
+    if (u == NULL)
+        return MC_ERR_NOMEM;
+    /* Setting a relative URL on a handle that holds one resolves it against that one
+     * (RFC 3986 section 5.2.2 with remove_dot_segments). No flags: no guessing of a
+     * scheme, no other schemes, no spaces, no URL-encoding that would hide a byte. */
+    if (curl_url_set(u, CURLUPART_URL, base, 0) != CURLUE_OK ||
+        curl_url_set(u, CURLUPART_URL, ref, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_URL, &joined, 0) != CURLUE_OK) {
+        err = MC_ERR_INVALID;
+        goto out;
+    }
+    /* The same checks as any URL from the wire: the merge may have brought in a new host
+     * (a network-path reference "//host/x") that still has to be a plain http(s) one. */
+    err = wire_check_url(joined);
+    if (err != MC_OK)
+        goto out;
+    *out = strdup(joined);
+    err = *out != NULL ? MC_OK : MC_ERR_NOMEM;
+out:
+    curl_free(joined);
+    curl_url_cleanup(u);
+    return err;
 }
 
 enum mc_err wire_check_uri(const char *s)

@@ -26,6 +26,17 @@ MC_MUST_CHECK enum mc_err wire_check_token(const char *s);
  * above WIRE_MAX_URL bytes, MC_ERR_INVALID otherwise (NULL included). */
 MC_MUST_CHECK enum mc_err wire_check_url(const char *s);
 
+/* Resolves ref, a URI-reference from a Location (RFC 9110 section 10.2.2) or Link (RFC
+ * 8288 section 3.2) header, against base, the URL the request went to, per RFC 3986
+ * section 5.2 (libcurl's URL API does the merge and the dot segments), then holds the
+ * result to wire_check_url. An absolute http(s) ref is taken byte for byte, so an account
+ * URL the server sends stays the kid it compares against. ref is refused before any
+ * parsing when it is empty, longer than WIRE_MAX_URL (MC_ERR_TOO_BIG) or holds a byte
+ * <= 0x20, 0x7f or >= 0x80; a ref with another scheme ("javascript:", "file:") is
+ * MC_ERR_INVALID, and so is a base that fails wire_check_url. *out is new (free) on MC_OK,
+ * NULL otherwise; MC_ERR_NOMEM when memory runs out. */
+MC_MUST_CHECK enum mc_err wire_resolve_url(const char *base, const char *ref, char **out);
+
 /* An informational absolute URI (RFC 3986 section 4.3) such as the directory's
  * meta.termsOfService, where Pebble and mockca use a "data:" URI: a scheme (a letter, then
  * letters, digits, '+', '-', '.'), ':', then at least one byte, none <= 0x20, 0x7f or

@@ -486,6 +486,49 @@ static void h_links(void *ctx, const struct http_request *req, struct http_respo
     send_json(resp, 200, "text/plain", "not json, and that is fine");
 }
 
+/* URI-references relative to the request URL (RFC 9110 section 10.2.2, RFC 8288 section
+ * 3.2): a path-absolute Location and a dot-segment Link, as a server behind a path-
+ * rewriting proxy sends them. */
+static void h_relative(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+    (void)req;
+    put_nonce(ctx, resp);
+    ck_assert_int_eq(http_response_header(resp, "Location", "/acct/1"), MC_OK);
+    ck_assert_int_eq(
+        http_response_header(resp, "Link", "<../cert/alt/1>;rel=\"alternate\", <up>;rel=up"),
+        MC_OK);
+    send_json(resp, 201, "application/json", "{\"status\":\"valid\"}");
+}
+
+/* A scheme that is not http(s) stays refused, relative or not. */
+static void h_loc_js(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+    (void)req;
+    put_nonce(ctx, resp);
+    ck_assert_int_eq(http_response_header(resp, "Location", "javascript:alert(1)"), MC_OK);
+    send_json(resp, 201, "application/json", "{}");
+}
+
+/* A network-path reference carrying a control character (a raw LF cannot cross HTTP/1.1,
+ * it ends the header line; the resolver's own test in test_cli_wire.c has "//evil\n"). */
+static void h_loc_ctl(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+    (void)req;
+    put_nonce(ctx, resp);
+    ck_assert_int_eq(http_response_header(resp, "Location", "//evil\x01/x"), MC_OK);
+    send_json(resp, 201, "application/json", "{}");
+}
+
+/* A relative Link whose resolution leaves the wire rules (a userinfo smuggled in by a
+ * network-path reference). */
+static void h_link_userinfo(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+    (void)ctx;
+    (void)req;
+    ck_assert_int_eq(http_response_header(resp, "Link", "<//user@evil/x>;rel=\"up\""), MC_OK);
+    send_json(resp, 200, "application/json", "{}");
+}
+
 /* 503 with Retry-After as an HTTP-date one second ahead, then 200. */
 static void h_busy(void *ctx, const struct http_request *req, struct http_response *resp)
 {
@@ -574,6 +617,11 @@ static const struct http_route hostile_routes[] = {
     {"POST", "/subproblems", h_subproblems},
     {"POST", "/nostatus", h_nostatus},
     {"GET", "/drop", h_drop},
+    {"GET", "/a/b/relative", h_relative},
+    {"POST", "/a/b/relative", h_relative},
+    {"GET", "/loc-js", h_loc_js},
+    {"GET", "/loc-ctl", h_loc_ctl},
+    {"GET", "/link-userinfo", h_link_userinfo},
 };
 
 static void hostile_start(void)
@@ -736,6 +784,51 @@ START_TEST(test_hostile_responses)
 }
 END_TEST
 
+/* Relative Location and Link URLs come back absolute, resolved against the URL the
+ * request went to; what resolves to something that is not an http(s) URL is refused. */
+START_TEST(test_hostile_relative_urls)
+{
+    struct sess *s = NULL;
+    struct sess_resp r;
+    EVP_PKEY *k = NULL;
+    char want[256];
+
+    hostile_start();
+    ck_assert_int_eq(hostile_sess("/dir", &s), MC_OK);
+
+    ck_assert_int_eq(sess_get(s, hurl("/a/b/relative"), &r), MC_OK);
+    ck_assert_int_eq(r.status, 201);
+    snprintf(want, sizeof want, "%s/acct/1", g_h.base);
+    ck_assert_str_eq(r.location, want);
+    snprintf(want, sizeof want, "%s/a/cert/alt/1", g_h.base);
+    ck_assert_str_eq(sess_resp_link(&r, "alternate", 0), want);
+    snprintf(want, sizeof want, "%s/a/b/up", g_h.base);
+    ck_assert_str_eq(sess_resp_link(&r, "up", 0), want);
+    sess_resp_free(&r);
+
+    /* The same through the signed chokepoint, where a Location becomes an account kid. */
+    ck_assert_int_eq(key_generate(KEY_EC_P256, &k), MC_OK);
+    ck_assert_int_eq(sess_set_account(s, k, NULL), MC_OK);
+    EVP_PKEY_free(k);
+    ck_assert_int_eq(sess_post(s, hurl("/a/b/relative"), NULL, SESS_SIGN_JWK, &r), MC_OK);
+    snprintf(want, sizeof want, "%s/acct/1", g_h.base);
+    ck_assert_str_eq(r.location, want);
+    ck_assert_int_eq(sess_set_account(s, sess_account_key(s), r.location), MC_OK);
+    sess_resp_free(&r);
+
+    /* Still refused: another scheme, a control character, a userinfo. */
+    ck_assert_int_eq(sess_get(s, hurl("/loc-js"), &r), MC_ERR_INVALID);
+    ck_assert_ptr_null(r.location);
+    ck_assert_ptr_nonnull(strstr(sess_last_error(s), "Location"));
+    ck_assert_int_eq(sess_get(s, hurl("/loc-ctl"), &r), MC_ERR_INVALID);
+    ck_assert_ptr_nonnull(strstr(sess_last_error(s), "Location"));
+    ck_assert_int_eq(sess_get(s, hurl("/link-userinfo"), &r), MC_ERR_INVALID);
+    ck_assert_ptr_nonnull(strstr(sess_last_error(s), "Link"));
+    sess_free(s);
+    hostile_stop();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("certcli_session");
@@ -752,6 +845,7 @@ int main(void)
     tcase_set_timeout(th, 60);
     tcase_add_test(th, test_hostile_directories);
     tcase_add_test(th, test_hostile_responses);
+    tcase_add_test(th, test_hostile_relative_urls);
     suite_add_tcase(s, th);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -833,6 +833,136 @@ START_TEST(propagation_dead_server)
 }
 END_TEST
 
+/* A second authoritative server on 127.0.0.2, same port as d's (auth_port is one port
+ * for every server of a zone), with its own management API. */
+static void second_adjust(struct dnsmock_config *cfg, void *arg)
+{
+    static char addr[64];
+    snprintf(addr, sizeof addr, "127.0.0.2:%u", (unsigned)*(uint16_t *)arg);
+    cfg->dns_addr = addr;
+    cfg->default_ipv6 = "";
+}
+
+static struct dnsmock *start_second(void)
+{
+    uint16_t port = dnsmock_dns_port(d);
+    return tu_dnsmock_start_with(second_adjust, &port);
+}
+
+static void post_to(struct dnsmock *m, const char *path, const char *json)
+{
+    long st = tu_post_json(dnsmock_mgmt_url(m), path, json, NULL);
+    ck_assert_msg(st == 200, "POST %s %.200s: %ld", path, json, st);
+}
+
+static struct propagation quick_prop(void)
+{
+    struct propagation p = {.enabled = true, .timeout_s = 1, .interval_ms = 100};
+    p.resolver = dnsmock_addr(d);
+    p.auth_port = dnsmock_dns_port(d);
+    return p;
+}
+
+/* One nameserver, three addresses: 127.0.0.1 (d), 127.0.0.2 and ::1 where nothing
+ * listens (dnsmock's compat mode hands out ::1 for every AAAA this way). A nameserver is
+ * one server: the address that answers with the value makes it ready. */
+START_TEST(propagation_ns_dead_address)
+{
+    struct propagation p = quick_prop();
+    p.timeout_s = 3;
+    post("/add-a", "{\"host\":\"ns1.example.test\",\"addresses\":[\"127.0.0.2\"]}");
+    post("/add-aaaa", "{\"host\":\"ns1.example.test\",\"addresses\":[\"::1\"]}");
+    post("/set-txt", "{\"host\":\"_acme-challenge.www.example.test.\",\"value\":\"v-1\"}");
+    ck_assert_int_eq(prop_wait(&p, "_acme-challenge.www.example.test.", "v-1"), MC_OK);
+    /* Without the value anywhere it is still a timeout, not a pass by default. */
+    p.timeout_s = 1;
+    ck_assert_int_eq(prop_wait(&p, "_acme-challenge.www.example.test.", "v-2"), MC_ERR_TIMEOUT);
+}
+END_TEST
+
+/* Two addresses that both answer, one without the value (a secondary that has not
+ * transferred yet): not ready until it has it too. */
+START_TEST(propagation_stale_secondary)
+{
+    struct dnsmock *d2 = start_second();
+    struct propagation p = quick_prop();
+    post("/add-a", "{\"host\":\"ns1.example.test\",\"addresses\":[\"127.0.0.2\"]}");
+    post_to(d2, "/add-zone", "{\"zone\":\"example.test\",\"ns\":\"ns1.example.test\"}");
+    post("/set-txt", "{\"host\":\"_acme-challenge.www.example.test.\",\"value\":\"v-1\"}");
+    ck_assert_int_eq(prop_wait(&p, "_acme-challenge.www.example.test.", "v-1"), MC_ERR_TIMEOUT);
+    post_to(d2, "/set-txt", "{\"host\":\"_acme-challenge.www.example.test.\",\"value\":\"v-1\"}");
+    p.timeout_s = 3;
+    ck_assert_int_eq(prop_wait(&p, "_acme-challenge.www.example.test.", "v-1"), MC_OK);
+    dnsmock_stop(d2);
+}
+END_TEST
+
+/* dns-01 delegation: _acme-challenge.www.example.test CNAME _acme-challenge.delegated.test,
+ * whose zone is served by 127.0.0.2 only. The check follows the CNAME and asks the target
+ * zone's server: not ready while only the original zone's server could answer. */
+START_TEST(propagation_cname_delegation)
+{
+    struct dnsmock *d2 = start_second();
+    struct propagation p = quick_prop();
+    const char *fqdn = "_acme-challenge.www.example.test.";
+
+    post("/add-zone", "{\"zone\":\"delegated.test\",\"ns\":\"ns1.delegated.test\"}");
+    post("/add-a", "{\"host\":\"ns1.delegated.test\",\"addresses\":[\"127.0.0.2\"]}");
+    post("/set-cname", "{\"host\":\"_acme-challenge.www.example.test.\","
+                       "\"target\":\"_acme-challenge.delegated.test.\"}");
+    post_to(d2, "/add-zone", "{\"zone\":\"delegated.test\",\"ns\":\"ns1.delegated.test\"}");
+    /* The value at d (the original zone's server, and the resolver) is not enough. */
+    post("/set-txt", "{\"host\":\"_acme-challenge.delegated.test.\",\"value\":\"v-1\"}");
+    ck_assert_int_eq(prop_wait(&p, fqdn, "v-1"), MC_ERR_TIMEOUT);
+    post_to(d2, "/set-txt", "{\"host\":\"_acme-challenge.delegated.test.\",\"value\":\"v-1\"}");
+    p.timeout_s = 3;
+    ck_assert_int_eq(prop_wait(&p, fqdn, "v-1"), MC_OK);
+    /* The target's name is what was checked: another value there is not ready. */
+    p.timeout_s = 1;
+    ck_assert_int_eq(prop_wait(&p, fqdn, "v-2"), MC_ERR_TIMEOUT);
+    dnsmock_stop(d2);
+}
+END_TEST
+
+/* A CNAME loop, and a chain longer than the hop bound: MC_ERR_INVALID at once (a loop
+ * does not fix itself by waiting), never a hang. */
+START_TEST(propagation_cname_loop)
+{
+    struct propagation p = quick_prop();
+    char json[256];
+    p.timeout_s = 30; /* the answer must not come from the deadline */
+    post("/set-cname", "{\"host\":\"_acme-challenge.a.example.test.\","
+                       "\"target\":\"b.example.test.\"}");
+    post("/set-cname", "{\"host\":\"b.example.test.\","
+                       "\"target\":\"_acme-challenge.a.example.test.\"}");
+    ck_assert_int_eq(prop_wait(&p, "_acme-challenge.a.example.test.", "v"), MC_ERR_INVALID);
+    for (int i = 0; i < 12; i++) {
+        snprintf(json, sizeof json,
+                 "{\"host\":\"c%d.example.test.\",\"target\":\"c%d.example.test.\"}", i, i + 1);
+        post("/set-cname", json);
+    }
+    ck_assert_int_eq(prop_wait(&p, "c0.example.test.", "v"), MC_ERR_INVALID);
+}
+END_TEST
+
+/* solver.h: port 0 means the kernel picks; 80 and 443 are
+ * the command line's to pass, never a silent default of the library. */
+START_TEST(standalone_port0_kernel_picks)
+{
+    /* Loopback only in tests; the address plays no part in the port rule. */
+    struct solver_config cfg = {.kind = SOLVER_HTTP_STANDALONE, .address = "127.0.0.1"};
+    struct solver *sv = new_solver(&cfg);
+    ck_assert_uint_ne(solver_port(sv), 0);
+    ck_assert_uint_ne(solver_port(sv), 80);
+    solver_free(sv);
+    cfg.kind = SOLVER_ALPN_STANDALONE;
+    sv = new_solver(&cfg);
+    ck_assert_uint_ne(solver_port(sv), 0);
+    ck_assert_uint_ne(solver_port(sv), 443);
+    solver_free(sv);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("certcli_solvers");
@@ -846,6 +976,7 @@ static Suite *suite(void)
     tcase_add_test(tc, http_standalone_concurrent);
     tcase_add_test(tc, http_webroot_file);
     tcase_add_test(tc, http_webroot_missing_root);
+    tcase_add_test(tc, standalone_port0_kernel_picks);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("alpn");
@@ -873,6 +1004,10 @@ static Suite *suite(void)
     tcase_add_test(tc, propagation_ready_and_timeout);
     tcase_add_test(tc, propagation_tcp_fallback);
     tcase_add_test(tc, propagation_dead_server);
+    tcase_add_test(tc, propagation_ns_dead_address);
+    tcase_add_test(tc, propagation_stale_secondary);
+    tcase_add_test(tc, propagation_cname_delegation);
+    tcase_add_test(tc, propagation_cname_loop);
     suite_add_tcase(s, tc);
     return s;
 }

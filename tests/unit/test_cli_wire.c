@@ -106,6 +106,72 @@ START_TEST(test_url)
 }
 END_TEST
 
+/* RFC 3986 section 5.2 resolution of Location and Link references, then the URL rules. */
+START_TEST(test_resolve_url)
+{
+    const char *base = "https://ca.example:14000/acme/order/7/cert?x=1#f";
+    struct {
+        const char *ref;
+        enum mc_err err;
+        const char *want;
+    } t[] = {
+        {"/acct/1", MC_OK, "https://ca.example:14000/acct/1"},
+        {"../cert/alt/1", MC_OK, "https://ca.example:14000/acme/order/cert/alt/1"},
+        {"alt/2", MC_OK, "https://ca.example:14000/acme/order/7/alt/2"},
+        {"./a/../b", MC_OK, "https://ca.example:14000/acme/order/7/b"},
+        {"../../../../../x", MC_OK, "https://ca.example:14000/x"}, /* no climbing out */
+        {"?page=2", MC_OK, "https://ca.example:14000/acme/order/7/cert?page=2"},
+        {"//mirror.example/dir", MC_OK, "https://mirror.example/dir"},
+        /* Absolute http(s): byte for byte, case of the scheme kept. */
+        {"HTTPS://Other.example/a/./b", MC_OK, "HTTPS://Other.example/a/./b"},
+        {"http://127.0.0.1:1/x", MC_OK, "http://127.0.0.1:1/x"},
+        /* Refused. */
+        {"javascript:alert(1)", MC_ERR_INVALID, NULL},
+        {"file:///etc/passwd", MC_ERR_INVALID, NULL},
+        {"data:text/plain,x", MC_ERR_INVALID, NULL},
+        {"//evil\n", MC_ERR_INVALID, NULL},
+        {"/a\r\nSet-Cookie: x", MC_ERR_INVALID, NULL},
+        {"/a b", MC_ERR_INVALID, NULL},
+        {"/caf\xc3\xa9", MC_ERR_INVALID, NULL},
+        {"/x\x7f", MC_ERR_INVALID, NULL},
+        {"//user@evil/x", MC_ERR_INVALID, NULL},  /* userinfo, after the merge */
+        {"//evil:99999/x", MC_ERR_INVALID, NULL}, /* port out of range */
+        {"//", MC_ERR_INVALID, NULL},             /* no host */
+        {"", MC_ERR_INVALID, NULL},
+        {NULL, MC_ERR_INVALID, NULL},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        char *out = (char *)"unset";
+        enum mc_err e = wire_resolve_url(base, t[i].ref, &out);
+        ck_assert_msg(e == t[i].err, "case %zu (%s): %s", i, t[i].ref ? t[i].ref : "NULL",
+                      mc_strerror(e));
+        if (t[i].want != NULL)
+            ck_assert_str_eq(out, t[i].want);
+        else
+            ck_assert_ptr_null(out);
+        free(out);
+    }
+
+    /* A relative reference needs a base that is itself a valid URL. */
+    char *out = NULL;
+    ck_assert_int_eq(wire_resolve_url("file:///etc/", "passwd", &out), MC_ERR_INVALID);
+    ck_assert_int_eq(wire_resolve_url(NULL, "/x", &out), MC_ERR_INVALID);
+    ck_assert_ptr_null(out);
+
+    /* The length cap, on the reference and on what it resolves to. */
+    char *big = malloc(WIRE_MAX_URL + 2);
+    ck_assert_ptr_nonnull(big);
+    memset(big, 'a', WIRE_MAX_URL + 1);
+    big[0] = '/';
+    big[WIRE_MAX_URL + 1] = '\0';
+    ck_assert_int_eq(wire_resolve_url(base, big, &out), MC_ERR_TOO_BIG);
+    big[WIRE_MAX_URL - 5] = '\0'; /* fits alone, not after the base's origin */
+    ck_assert_int_eq(wire_resolve_url(base, big, &out), MC_ERR_TOO_BIG);
+    ck_assert_ptr_null(out);
+    free(big);
+}
+END_TEST
+
 START_TEST(test_uri)
 {
     struct {
@@ -253,6 +319,7 @@ int main(void)
     tcase_add_test(tc, test_token);
     tcase_add_test(tc, test_url);
     tcase_add_test(tc, test_uri);
+    tcase_add_test(tc, test_resolve_url);
     tcase_add_test(tc, test_status);
     tcase_add_test(tc, test_rfc3339);
     tcase_add_test(tc, test_civil);
