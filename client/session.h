@@ -85,7 +85,7 @@ struct sess_problem {
 /* One response. body is NUL-terminated (may hold a PEM chain); json is set when the
  * Content-Type was JSON (application/json or application/problem+json) and parsed. */
 struct sess_link {
-    char *rel, *url;
+    char *rel, *url; /* url resolved against the request URL, then checked */
 };
 struct sess_resp {
     long status;
@@ -93,7 +93,8 @@ struct sess_resp {
     size_t len;
     cJSON *json;
     char *content_type;
-    char *location;           /* checked as a URL; NULL when absent */
+    char *location;           /* resolved against the request URL (RFC 9110 section 10.2.2),
+                                 then checked as a URL; NULL when absent */
     struct sess_link links[SESS_MAX_LINKS];
     size_t n_links;
     long retry_after_s;       /* seconds from now (HTTP-date converted), -1 when none */
@@ -140,7 +141,7 @@ enum sess_sign { SESS_SIGN_KID = 1, SESS_SIGN_JWK };
  * report); otherwise returns MC_ERR_PROBLEM with the problem kept (sess_last_problem) and
  * *out filled too. MC_ERR_IO for transport errors, MC_ERR_TOO_BIG for an oversized body,
  * MC_ERR_INVALID for a malformed response (bad JSON where JSON was declared, a bad
- * Location or Link URL). *out is zeroed first and always sess_resp_free'd by the caller. */
+ * Location or Link URL; relative ones are first resolved against the request URL). *out is zeroed first and always sess_resp_free'd by the caller. */
 MC_MUST_CHECK enum mc_err sess_post(struct sess *s, const char *url,
                                     const cJSON *payload, enum sess_sign how,
                                     struct sess_resp *out);
