@@ -141,7 +141,8 @@ enum sess_sign { SESS_SIGN_KID = 1, SESS_SIGN_JWK };
  * report); otherwise returns MC_ERR_PROBLEM with the problem kept (sess_last_problem) and
  * *out filled too. MC_ERR_IO for transport errors, MC_ERR_TOO_BIG for an oversized body,
  * MC_ERR_INVALID for a malformed response (bad JSON where JSON was declared, a bad
- * Location or Link URL; relative ones are first resolved against the request URL). *out is zeroed first and always sess_resp_free'd by the caller. */
+ * Location or Link URL; relative ones are first resolved against the request URL). *out
+ * is zeroed first and always sess_resp_free'd by the caller. */
 MC_MUST_CHECK enum mc_err sess_post(struct sess *s, const char *url,
                                     const cJSON *payload, enum sess_sign how,
                                     struct sess_resp *out);
