@@ -40,6 +40,17 @@
 #define CFG_DEFAULT_SWEEP_S 30
 #define CFG_MAX_STORE_TIME_S ((int64_t)10 * 366 * 86400)
 #define CFG_MAX_RL_ENV 64 /* "COUNT/SECONDS" */
+#define CFG_MAX_CC_KEY 256 /* cc.c's own cap on an API key */
+#define CFG_MAX_CC_ORDERS 1000000
+#define CFG_MAX_CC_TIMEOUT_MS 600000
+#define CFG_MAX_CC_CERT_DAYS 3660
+#define CFG_MAX_CC_ACCOUNT 2147483647
+/* The real service's request limits per API key (DigiCert's "Rate limits" page, A0 of
+ * shared/specs/certcentral.md): 100 requests in 5 seconds and 1000 in 3 minutes. */
+#define CFG_CC_SHORT_COUNT 100
+#define CFG_CC_SHORT_WINDOW_S 5
+#define CFG_CC_LONG_COUNT 1000
+#define CFG_CC_LONG_WINDOW_S 180
 
 /* Pebble's certificate validity when a profile (or, before profiles, the top-level
  * certificateValidityPeriod) does not set one: ca/ca.go defaultValidityPeriod = 157766400
@@ -101,6 +112,22 @@ static void eab_keys_clear(struct mockca_config *c)
     c->n_eab_keys = 0;
 }
 
+static void cc_key_clear(struct mockca_cc_key *k)
+{
+    if (k->key != NULL)
+        memset(k->key, 0, strlen(k->key)); /* a credential: not left in freed memory */
+    free(k->key);
+    free(k->role);
+    memset(k, 0, sizeof(*k));
+}
+
+static void cc_keys_clear(struct mockca_cc_config *c)
+{
+    for (size_t i = 0; i < c->n_keys && i < MOCKCA_MAX_CC_KEYS; i++)
+        cc_key_clear(&c->keys[i]);
+    c->n_keys = 0;
+}
+
 static void list_clear(char **list, size_t *n)
 {
     for (size_t i = 0; i < *n && i < MOCKCA_MAX_LIST; i++) {
@@ -128,6 +155,7 @@ void mockca_config_free(struct mockca_config *cfg)
     list_clear(cfg->caa_identities, &cfg->n_caa_identities);
     list_clear(cfg->domain_blocklist, &cfg->n_domain_blocklist);
     profiles_clear(cfg);
+    cc_keys_clear(&cfg->cc);
     memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -183,6 +211,13 @@ enum mc_err mockca_config_init(struct mockca_config *cfg)
     cfg->random_profile = false;
     cfg->retry_after_form = MOCKCA_RETRY_AFTER_RANDOM;
 
+    /* CertCentral (ours): the real service's rate limits; everything else 0, which cc.c
+     * reads as its documented default. No API key: mockca_start generates one. */
+    cfg->cc.rl_short.count = CFG_CC_SHORT_COUNT;
+    cfg->cc.rl_short.window_s = CFG_CC_SHORT_WINDOW_S;
+    cfg->cc.rl_long.count = CFG_CC_LONG_COUNT;
+    cfg->cc.rl_long.window_s = CFG_CC_LONG_WINDOW_S;
+
     /* Accounts: cmd/pebble/main.go, externalAccountBindingRequired false, no MAC keys. */
     cfg->eab_required = false;
 
@@ -225,7 +260,9 @@ static enum mc_err config_copy(const struct mockca_config *src, struct mockca_co
     memset(dst->caa_identities, 0, sizeof(dst->caa_identities));
     memset(dst->domain_blocklist, 0, sizeof(dst->domain_blocklist));
     memset(dst->profiles, 0, sizeof(dst->profiles));
+    memset(dst->cc.keys, 0, sizeof(dst->cc.keys));
     dst->n_eab_keys = dst->n_caa_identities = dst->n_domain_blocklist = dst->n_profiles = 0;
+    dst->cc.n_keys = 0;
 
     if ((rc = dup_str(src->listen_addr, &dst->listen_addr)) != MC_OK ||
         (rc = dup_str(src->mgmt_addr, &dst->mgmt_addr)) != MC_OK ||
@@ -270,6 +307,13 @@ static enum mc_err config_copy(const struct mockca_config *src, struct mockca_co
         dst->profiles[i].name = dst->profiles[i].description = NULL;
         if ((rc = dup_str(src->profiles[i].name, &dst->profiles[i].name)) != MC_OK ||
             (rc = dup_str(src->profiles[i].description, &dst->profiles[i].description)) != MC_OK)
+            goto out;
+    }
+    for (size_t i = 0; i < src->cc.n_keys && i < MOCKCA_MAX_CC_KEYS; i++) {
+        dst->cc.n_keys = i + 1;
+        dst->cc.keys[i].account_id = src->cc.keys[i].account_id;
+        if ((rc = dup_str(src->cc.keys[i].key, &dst->cc.keys[i].key)) != MC_OK ||
+            (rc = dup_str(src->cc.keys[i].role, &dst->cc.keys[i].role)) != MC_OK)
             goto out;
     }
 out:
@@ -751,20 +795,20 @@ static enum mc_err parse_retry_after(const cJSON *pb, struct mockca_config *t, c
 
 /* One member of "rateLimits": {"count": N, "windowSeconds": S}. A limit that is on needs
  * its window; count 0 (or the member absent) leaves the limit off. */
-static enum mc_err parse_rate_limit(const cJSON *obj, const char *key, struct mockca_rate_limit *out,
-                                    char *err, size_t errn)
+static enum mc_err parse_rate_limit(const cJSON *obj, const char *prefix, const char *key,
+                                    struct mockca_rate_limit *out, char *err, size_t errn)
 {
     static const char *const fields[] = {"count", "windowSeconds", NULL};
     const cJSON *lim = member(obj, key);
-    char fc[96], fw[96], where[64];
+    char fc[128], fw[128], where[96];
     int64_t count = 0, window = 0;
     enum mc_err rc;
 
     if (lim == NULL)
         return MC_OK;
-    snprintf(fc, sizeof(fc), "rateLimits.%s.count", key);
-    snprintf(fw, sizeof(fw), "rateLimits.%s.windowSeconds", key);
-    snprintf(where, sizeof(where), "rateLimits.%s", key);
+    snprintf(fc, sizeof(fc), "%s.%s.count", prefix, key);
+    snprintf(fw, sizeof(fw), "%s.%s.windowSeconds", prefix, key);
+    snprintf(where, sizeof(where), "%s.%s", prefix, key);
     if (!cJSON_IsObject(lim)) {
         set_err(err, errn, "%s: expected an object {\"count\": n, \"windowSeconds\": s}",
                 where);
@@ -800,12 +844,12 @@ static enum mc_err parse_rate_limits(const cJSON *pb, struct mockca_config *t, c
         set_err(err, errn, "rateLimits: expected an object");
         return MC_ERR_INVALID;
     }
-    if ((rc = parse_rate_limit(obj, "ordersPerAccount", &t->rl_orders_per_account, err, errn)) !=
-            MC_OK ||
-        (rc = parse_rate_limit(obj, "failedValidationsPerIdentifier", &t->rl_failed_validations,
+    if ((rc = parse_rate_limit(obj, "rateLimits", "ordersPerAccount", &t->rl_orders_per_account,
                                err, errn)) != MC_OK ||
-        (rc = parse_rate_limit(obj, "accountsPerAddress", &t->rl_accounts_per_address, err,
-                               errn)) != MC_OK)
+        (rc = parse_rate_limit(obj, "rateLimits", "failedValidationsPerIdentifier",
+                               &t->rl_failed_validations, err, errn)) != MC_OK ||
+        (rc = parse_rate_limit(obj, "rateLimits", "accountsPerAddress",
+                               &t->rl_accounts_per_address, err, errn)) != MC_OK)
         return rc;
     log_unknown(obj, "rateLimits", fields);
     return MC_OK;
@@ -984,11 +1028,193 @@ static enum mc_err apply_pebble(const cJSON *pb, struct mockca_config *t, char *
     return MC_OK;
 }
 
+/* ---- "certcentral" (ours) ---- */
+
+/* What cc.c takes as a role; the config speaks only the three names the API documents. */
+static bool cc_role_ok(const char *r)
+{
+    return strcmp(r, "administrator") == 0 || strcmp(r, "user") == 0 ||
+           strcmp(r, "viewer") == 0;
+}
+
+/* An API key travels in the X-DC-DEVKEY header: printable ASCII without spaces, so that
+ * it cannot split or fold the header, at most CFG_MAX_CC_KEY characters. */
+static bool cc_key_ok(const char *k)
+{
+    size_t n = strlen(k);
+
+    if (n == 0 || n > CFG_MAX_CC_KEY)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)k[i] < 0x21 || (unsigned char)k[i] > 0x7e)
+            return false;
+    return true;
+}
+
+/* certcentral.apiKeys: [{"key", "role", "accountId"?}]; a present array replaces the set.
+ * Keys must be distinct (the API finds a caller by key alone). */
+static enum mc_err parse_cc_keys(const cJSON *obj, struct mockca_cc_config *t, char *err,
+                                 size_t errn)
+{
+    static const char *const fields[] = {"key", "role", "accountId", NULL};
+    const cJSON *arr = member(obj, "apiKeys");
+    const cJSON *it;
+    struct mockca_cc_key *keys = NULL;
+    size_t n = 0;
+    enum mc_err rc = MC_OK;
+
+    if (arr == NULL)
+        return MC_OK;
+    if (!cJSON_IsArray(arr)) {
+        set_err(err, errn, "certcentral.apiKeys: expected an array of {\"key\", \"role\"}");
+        return MC_ERR_INVALID;
+    }
+    keys = calloc(MOCKCA_MAX_CC_KEYS, sizeof(*keys));
+    if (keys == NULL)
+        return MC_ERR_NOMEM;
+    cJSON_ArrayForEach(it, arr)
+    {
+        const char *key = NULL, *role = NULL;
+        int64_t acct = 0;
+        char where[64];
+
+        snprintf(where, sizeof(where), "certcentral.apiKeys[%zu]", n);
+        if (n == MOCKCA_MAX_CC_KEYS) {
+            set_err(err, errn, "certcentral.apiKeys: more than %d keys", MOCKCA_MAX_CC_KEYS);
+            rc = MC_ERR_INVALID;
+            goto out;
+        }
+        if (!cJSON_IsObject(it)) {
+            set_err(err, errn, "%s: expected an object {\"key\", \"role\", \"accountId\"}",
+                    where);
+            rc = MC_ERR_INVALID;
+            goto out;
+        }
+        rc = get_str(it, "key", "certcentral.apiKeys[].key", CFG_MAX_CC_KEY, &key, err, errn);
+        if (rc == MC_OK && !cc_key_ok(key))
+            rc = MC_ERR_INVALID;
+        if (rc != MC_OK) {
+            if (rc != MC_ERR_NOMEM)
+                set_err(err, errn, "%s.key: want 1 to %d printable characters without spaces",
+                        where, CFG_MAX_CC_KEY);
+            rc = rc == MC_ERR_NOMEM ? rc : MC_ERR_INVALID;
+            goto out;
+        }
+        rc = get_str(it, "role", "certcentral.apiKeys[].role", CFG_MAX_NAME, &role, err, errn);
+        if (rc != MC_OK || !cc_role_ok(role)) {
+            set_err(err, errn, "%s.role: want \"administrator\", \"user\" or \"viewer\"",
+                    where);
+            rc = MC_ERR_INVALID;
+            goto out;
+        }
+        rc = get_int(it, "accountId", where, 0, CFG_MAX_CC_ACCOUNT, &acct, err, errn);
+        if (rc != MC_OK && rc != MC_ERR_NOT_FOUND)
+            goto out;
+        rc = MC_OK;
+        for (size_t i = 0; i < n; i++) {
+            if (strcmp(keys[i].key, key) == 0) {
+                set_err(err, errn, "%s.key: the same key is listed twice", where);
+                rc = MC_ERR_INVALID;
+                goto out;
+            }
+        }
+        log_unknown(it, where, fields);
+        n++;
+        keys[n - 1].account_id = acct;
+        if ((rc = dup_str(key, &keys[n - 1].key)) != MC_OK ||
+            (rc = dup_str(role, &keys[n - 1].role)) != MC_OK)
+            goto out;
+    }
+    cc_keys_clear(t);
+    memcpy(t->keys, keys, n * sizeof(*keys));
+    t->n_keys = n;
+    n = 0; /* ownership moved */
+out:
+    for (size_t i = 0; i < n; i++)
+        cc_key_clear(&keys[i]);
+    free(keys);
+    return rc;
+}
+
+static const char *const cc_fields[] = {"apiKeys",    "httpPort",         "dcvTimeoutMs",
+                                        "autoApprove", "rateLimits",      "maxOrders",
+                                        "retentionSeconds", "maxCertDays", NULL};
+
+static enum mc_err apply_certcentral(const cJSON *obj, struct mockca_config *t, char *err,
+                                     size_t errn)
+{
+    static const char *const rl_fields[] = {"short", "long", NULL};
+    struct mockca_cc_config *c = &t->cc;
+    const cJSON *rl;
+    int64_t v;
+    bool b;
+    enum mc_err rc;
+
+    if (!cJSON_IsObject(obj)) {
+        set_err(err, errn, "certcentral: expected an object");
+        return MC_ERR_INVALID;
+    }
+    if ((rc = parse_cc_keys(obj, c, err, errn)) != MC_OK)
+        return rc;
+    rc = get_int(obj, "httpPort", "certcentral.httpPort", 0, 65535, &v, err, errn);
+    if (rc == MC_OK)
+        c->http_port = (uint16_t)v;
+    else if (rc != MC_ERR_NOT_FOUND)
+        return rc;
+    rc = get_int(obj, "dcvTimeoutMs", "certcentral.dcvTimeoutMs", 0, CFG_MAX_CC_TIMEOUT_MS, &v,
+                 err, errn);
+    if (rc == MC_OK)
+        c->dcv_timeout_ms = v;
+    else if (rc != MC_ERR_NOT_FOUND)
+        return rc;
+    rc = get_bool(obj, "autoApprove", "certcentral.autoApprove", &b, err, errn);
+    if (rc == MC_OK)
+        c->auto_approve = b;
+    else if (rc != MC_ERR_NOT_FOUND)
+        return rc;
+    rc = get_int(obj, "maxOrders", "certcentral.maxOrders", 0, CFG_MAX_CC_ORDERS, &v, err, errn);
+    if (rc == MC_OK)
+        c->max_orders = v;
+    else if (rc != MC_ERR_NOT_FOUND)
+        return rc;
+    rc = get_int(obj, "retentionSeconds", "certcentral.retentionSeconds", 0, CFG_MAX_STORE_TIME_S,
+                 &v, err, errn);
+    if (rc == MC_OK)
+        c->retention_s = v;
+    else if (rc != MC_ERR_NOT_FOUND)
+        return rc;
+    rc = get_int(obj, "maxCertDays", "certcentral.maxCertDays", 0, CFG_MAX_CC_CERT_DAYS, &v, err,
+                 errn);
+    if (rc == MC_OK)
+        c->max_cert_days = v;
+    else if (rc != MC_ERR_NOT_FOUND)
+        return rc;
+    rl = member(obj, "rateLimits");
+    if (rl != NULL) {
+        if (!cJSON_IsObject(rl)) {
+            set_err(err, errn, "certcentral.rateLimits: expected an object");
+            return MC_ERR_INVALID;
+        }
+        /* A member that is there but leaves count out turns its limit off, as in the
+         * ACME "rateLimits"; an absent member keeps the default. */
+        if ((member(rl, "short") != NULL &&
+             (rc = parse_rate_limit(rl, "certcentral.rateLimits", "short", &c->rl_short, err,
+                                    errn)) != MC_OK) ||
+            (member(rl, "long") != NULL &&
+             (rc = parse_rate_limit(rl, "certcentral.rateLimits", "long", &c->rl_long, err,
+                                    errn)) != MC_OK))
+            return rc;
+        log_unknown(rl, "certcentral.rateLimits", rl_fields);
+    }
+    log_unknown(obj, "certcentral", cc_fields);
+    return MC_OK;
+}
+
 enum mc_err mockca_config_apply_json(struct mockca_config *cfg, const char *text, size_t len,
                                      char *err, size_t errn)
 {
     cJSON *root = NULL;
-    const cJSON *pb;
+    const cJSON *pb, *cc;
     struct mockca_config *t = NULL;
     enum mc_err rc;
 
@@ -1032,6 +1258,12 @@ enum mc_err mockca_config_apply_json(struct mockca_config *cfg, const char *text
     rc = apply_pebble(pb, t, err, errn);
     if (rc != MC_OK)
         goto out;
+    cc = member(root, "certcentral");
+    if (cc != NULL) {
+        rc = apply_certcentral(cc, t, err, errn);
+        if (rc != MC_OK)
+            goto out;
+    }
     mockca_config_free(cfg);
     *cfg = *t;
     memset(t, 0, sizeof(*t)); /* ownership moved to cfg */
@@ -1158,6 +1390,9 @@ enum mc_err mockca_config_apply_env(struct mockca_config *cfg,
     bool nosleep, always_valid;
     struct mockca_rate_limit rl_orders, rl_failed, rl_accounts;
     long long sleep_max, nonce_pct, reuse_pct, per_page, chain_len, alt_roots;
+    const char *cc_key;
+    char *cc_key_copy = NULL, *cc_role = NULL;
+    bool cc_key_add = false;
     enum mc_err rc;
 
     set_err(err, errn, "%s", "");
@@ -1201,6 +1436,34 @@ enum mc_err mockca_config_apply_env(struct mockca_config *cfg,
                        errn)) != MC_OK)
         return rc;
 
+    /* One administrator key for the CertCentral API, so that a plain `mockca` start has a
+     * documented way in without a config file; a key already in the set is not added
+     * twice. Copied before anything is changed, so a failure leaves cfg as it was. */
+    cc_key = getenv_fn("MOCKCA_CC_API_KEY");
+    if (cc_key != NULL && cc_key[0] != '\0') {
+        if (!cc_key_ok(cc_key)) {
+            set_err(err, errn,
+                    "MOCKCA_CC_API_KEY: want 1 to %d printable characters without spaces",
+                    CFG_MAX_CC_KEY);
+            return MC_ERR_INVALID;
+        }
+        cc_key_add = true;
+        for (size_t i = 0; i < cfg->cc.n_keys; i++)
+            if (cfg->cc.keys[i].key != NULL && strcmp(cfg->cc.keys[i].key, cc_key) == 0)
+                cc_key_add = false;
+        if (cc_key_add && cfg->cc.n_keys >= MOCKCA_MAX_CC_KEYS) {
+            set_err(err, errn, "MOCKCA_CC_API_KEY: certcentral.apiKeys already holds %d keys",
+                    MOCKCA_MAX_CC_KEYS);
+            return MC_ERR_INVALID;
+        }
+        if (cc_key_add && ((rc = dup_str(cc_key, &cc_key_copy)) != MC_OK ||
+                           (rc = dup_str("administrator", &cc_role)) != MC_OK)) {
+            free(cc_key_copy);
+            set_err(err, errn, "out of memory");
+            return rc;
+        }
+    }
+
     cfg->va_nosleep = nosleep;
     cfg->va_always_valid = always_valid;
     cfg->va_sleep_max_s = sleep_max;
@@ -1212,5 +1475,11 @@ enum mc_err mockca_config_apply_env(struct mockca_config *cfg,
     cfg->rl_orders_per_account = rl_orders;
     cfg->rl_failed_validations = rl_failed;
     cfg->rl_accounts_per_address = rl_accounts;
+    if (cc_key_add) {
+        struct mockca_cc_key *k = &cfg->cc.keys[cfg->cc.n_keys++];
+        k->key = cc_key_copy;
+        k->role = cc_role;
+        k->account_id = 1;
+    }
     return MC_OK;
 }

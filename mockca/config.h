@@ -17,6 +17,7 @@
 #define MOCKCA_MAX_PROFILES 16
 #define MOCKCA_MAX_EAB_KEYS 256
 #define MOCKCA_MAX_LIST 64 /* caaIdentities, domainBlocklist entries */
+#define MOCKCA_MAX_CC_KEYS 64 /* certcentral.apiKeys */
 
 struct mockca_profile {
     char *name;
@@ -41,6 +42,43 @@ struct mockca_eab_key {
     char *kid;
     uint8_t *mac;        /* decoded from base64url, as Pebble's externalAccountMACKeys hold it */
     size_t mac_len;
+};
+
+/* An API key of the CertCentral front end (mockca/cc/cc.h): what X-DC-DEVKEY must carry.
+ * role: "administrator" (may skip approval, approve requests, manage AuthKeys and ACME EAB
+ * keys), "user" (orders, DCV, downloads) or "viewer" (GET only); account_id 0: account 1. */
+struct mockca_cc_key {
+    char *key;
+    char *role;
+    int64_t account_id;
+};
+
+/* The DigiCert CertCentral Services API v2 (ours), served on the ACME listener under
+ * /services/v2/. JSON: the top-level "certcentral" object, next to "pebble" (Pebble's Go
+ * decoder ignores a top-level member it has no field for, so one file serves both):
+ *   {"apiKeys": [{"key", "role", "accountId"}], "httpPort", "dcvTimeoutMs", "autoApprove",
+ *    "rateLimits": {"short": {"count", "windowSeconds"}, "long": {...}}, "maxOrders",
+ *    "retentionSeconds", "maxCertDays"}
+ * Environment: MOCKCA_CC_API_KEY adds one administrator key (account 1). With no key at
+ * all, mockca_start generates one administrator key (mockca_cc_api_key). */
+struct mockca_cc_config {
+    struct mockca_cc_key keys[MOCKCA_MAX_CC_KEYS];
+    size_t n_keys;               /* apiKeys: a present array replaces the set */
+    uint16_t http_port;          /* httpPort: where fileauth.txt is fetched (http-token DCV);
+                                    0 (default): the ACME httpPort, so one responder serves
+                                    both protocols */
+    int64_t dcv_timeout_ms;      /* dcvTimeoutMs: per DNS query or HTTP fetch; 0: 3000 */
+    bool auto_approve;           /* autoApprove: orders skip the approval step; default false */
+    /* rateLimits per API key: the real service's two windows, 100 requests per 5 s
+     * ("short") and 1000 per 3 min ("long"), by default; count 0 turns one off. Over a
+     * limit: 429 request_limit_exceeded with Retry-After. */
+    struct mockca_rate_limit rl_short;
+    struct mockca_rate_limit rl_long;
+    int64_t max_orders;          /* maxOrders: orders kept; 0: 10000 */
+    int64_t retention_s;         /* retentionSeconds: finished orders older than this may go
+                                    when the store is full; 0: 7 days */
+    int64_t max_cert_days;       /* maxCertDays: longest certificate; 0: the CA/B Forum's
+                                    (397 days, 199 from 2026-02-24) */
 };
 
 struct mockca_config {
@@ -124,6 +162,7 @@ struct mockca_config {
     int retry_after_form; /* MOCKCA_RETRY_AFTER_* */
     uint64_t fault_seed;         /* the run's seed (faults, Pebble's random knobs); 0: from
                                     the OS. The embedded dnsmock gets the same seed. */
+    struct mockca_cc_config cc;  /* CertCentral (above) */
 };
 
 /* Pebble's defaults, as listed above. */
@@ -131,7 +170,8 @@ MC_MUST_CHECK enum mc_err mockca_config_init(struct mockca_config *cfg);
 void mockca_config_free(struct mockca_config *cfg); /* frees members; NULL ok */
 
 /* Applies a Pebble JSON config (text[0..len)): the object under "pebble", every field
- * Pebble reads, each with its type checked. Unknown fields are ignored, as Pebble's Go
+ * Pebble reads, each with its type checked, and our top-level "certcentral" object when
+ * present (struct mockca_cc_config). Unknown fields are ignored, as Pebble's Go
  * decoder does, but logged. MC_ERR_INVALID with a message in err naming the field for a
  * wrong type, a bad address, a bad base64url MAC key, an unknown keyAlgorithm, a
  * validityPeriod <= 0, or more entries than a bound allows; cfg is unchanged then. */
@@ -142,7 +182,10 @@ MC_MUST_CHECK enum mc_err mockca_config_apply_json(struct mockca_config *cfg, co
  * tests). Pebble's parsing: VA_NOSLEEP and VA_ALWAYS_VALID are on for "1" or "true";
  * numbers must be whole and in range. Ours: MOCKCA_RATE_ORDERS_PER_ACCOUNT,
  * MOCKCA_RATE_FAILED_VALIDATIONS_PER_IDENTIFIER and MOCKCA_RATE_ACCOUNTS_PER_ADDRESS set the
- * rate limits of "rateLimits" as "COUNT/SECONDS" ("0" turns one off), over the JSON's. MC_ERR_INVALID naming the variable otherwise
+ * rate limits of "rateLimits" as "COUNT/SECONDS" ("0" turns one off), over the JSON's;
+ * MOCKCA_CC_API_KEY adds a CertCentral administrator key of account 1 (printable ASCII, at
+ * most 256 characters; nothing when the set has it already). MC_ERR_INVALID naming the
+ * variable otherwise
  * (Pebble ignores bad values silently; a test bed should say so); cfg is unchanged then. */
 MC_MUST_CHECK enum mc_err mockca_config_apply_env(struct mockca_config *cfg,
                                                   const char *(*getenv_fn)(const char *name),

@@ -29,6 +29,11 @@ struct ratelimit;
 struct dnsmock;
 struct vaq;
 struct issueq;
+struct cc_server;
+
+/* The CertCentral API key mockca_start generates when none is configured: 32 characters
+ * of A-Z0-9 (about 165 bits). */
+#define MOCKCA_CC_KEY_LEN 32
 
 struct mockca {
     struct mockca_config cfg; /* owned */
@@ -62,6 +67,18 @@ struct mockca {
     char mgmt_url[96];
     char account_prefix[160];    /* base_url + ACME_PATH_ACCOUNT: what a kid starts with */
     struct acme_check_config check;
+    /* CertCentral (mockca/cc/cc.h) on the ACME listener under CC_PREFIX: created after the
+     * CA, published by `ready`. acme_routes is wfe's table plus the CertCentral routes (the
+     * listener keeps pointers into it); the wfe_* hooks are wfe's, which mockca.c's own
+     * hooks call for every path outside CC_PREFIX. */
+    struct cc_server *cc;
+    char cc_url[128];
+    char cc_key[MOCKCA_CC_KEY_LEN + 1]; /* generated administrator key, or "" */
+    struct http_route *acme_routes;
+    http_handler_fn wfe_before;
+    http_handler_fn wfe_after;
+    void (*wfe_error)(void *ctx, const struct http_request *req, int status, const char *message,
+                      struct http_response *resp);
     /* Set once every member above is in place. The ACME listener has to be bound before
      * base_url (and so the CA's OCSP/CRL URLs) is known, so requests that arrive in that
      * window are answered 503 rather than reading half-built state. */
@@ -85,6 +102,10 @@ void mockca_sweep(struct mockca *m, size_t *store_dropped, size_t *ca_pruned);
 /* Refuses a request over a rate limit: 429 rateLimited with detail, and Retry-After in
  * whole seconds rounded up from retry_after_ms (at least 1). */
 void mockca_rate_limited(struct http_response *resp, int64_t retry_after_ms, const char *detail);
+
+/* A new CertCentral administrator key: MOCKCA_CC_KEY_LEN characters of A-Z0-9 from
+ * OpenSSL's generator, NUL-terminated. MC_ERR_CRYPTO when the generator fails. */
+MC_MUST_CHECK enum mc_err mockca_cc_key_generate(char out[MOCKCA_CC_KEY_LEN + 1]);
 
 /* A draw from the run's seeded generator (under rng_mu): for Pebble's random knobs, so a
  * run replays from its seed. */

@@ -87,7 +87,9 @@ static void usage(FILE *f)
     fprintf(
         f, "Usage: mockca [OPTIONS]\n"
            "A mock ACME v2 certificate authority (RFC 8555) that runs where Pebble runs, with\n"
-           "an embedded dnsmock (a pebble-challtestsrv compatible DNS server) for validation.\n"
+           "an embedded dnsmock (a pebble-challtestsrv compatible DNS server) for validation,\n"
+           "and DigiCert's CertCentral Services API v2 on the same listener under\n"
+           "/services/v2/ (same CA and clock).\n"
            "With no options everything starts on the defaults below, on loopback.\n"
            "\n"
            "Listeners (ADDR is HOST:PORT, [V6]:PORT or :PORT; \":PORT\" means all interfaces;\n"
@@ -108,7 +110,13 @@ static void usage(FILE *f)
            "                         rateLimits {\"ordersPerAccount\",\n"
            "                         \"failedValidationsPerIdentifier\", \"accountsPerAddress\"},\n"
            "                         each {\"count\": N, \"windowSeconds\": S}, off by default;\n"
-           "                         over a limit: 429 rateLimited with Retry-After)\n"
+           "                         over a limit: 429 rateLimited with Retry-After); and\n"
+           "                         the top-level \"certcentral\" object, next to \"pebble\":\n"
+           "                         apiKeys [{\"key\", \"role\": administrator|user|viewer,\n"
+           "                         \"accountId\"}], httpPort (fileauth.txt; default the\n"
+           "                         ACME httpPort), dcvTimeoutMs, autoApprove, rateLimits\n"
+           "                         {\"short\", \"long\"} (default 100/5 s, 1000/180 s),\n"
+           "                         maxOrders, retentionSeconds, maxCertDays\n"
            "  --strict               Pebble's strict mode; also refuses ACME POSTs without a\n"
            "                         User-Agent (RFC 8555 section 6.1)\n"
            "  --fault-seed N         seed for every random choice (fault rules, nonce\n"
@@ -129,14 +137,17 @@ static void usage(FILE *f)
            "default 1), PEBBLE_ALTERNATE_ROOTS (default 0). A bad value is an error here,\n"
            "where Pebble ignores it. Ours: MOCKCA_RATE_ORDERS_PER_ACCOUNT,\n"
            "MOCKCA_RATE_FAILED_VALIDATIONS_PER_IDENTIFIER, MOCKCA_RATE_ACCOUNTS_PER_ADDRESS\n"
-           "(COUNT/SECONDS, or 0 for off).\n"
+           "(COUNT/SECONDS, or 0 for off); MOCKCA_CC_API_KEY (a CertCentral administrator\n"
+           "key, sent as X-DC-DEVKEY).\n"
            "\n"
            "Management API (HTTPS, the same certificate as ACME): Pebble's GET /roots/N,\n"
            "/intermediates/N, /root-keys/N, /intermediate-keys/N, /cert-status-by-serial/HEX,\n"
            "POST /set-renewal-info/ {\"Certificate\": PEM, \"ARIResponse\": JSON text};\n"
            "ours: GET /clock, POST /clock {\"set_ms\"|\"advance_ms\": N, \"freeze\"|\"resume\"|\n"
            "\"reset\": true} (the clock every part of mockca and its dnsmock reads), POST\n"
-           "/sweep (drop expired and retained-past-retention objects now).\n"
+           "/sweep (drop expired and retained-past-retention objects now); CertCentral's\n"
+           "POST /cc/api-keys, /cc/email-dcv/approve, /cc/organization/ID/validation,\n"
+           "/cc/sweep, GET /cc/emails.\n"
            "\n"
            "TLS: a test root and a certificate for localhost, 127.0.0.1 and ::1 are generated\n"
            "at start (or Pebble's certificate/privateKey are loaded). The test root is written\n"
@@ -145,6 +156,8 @@ static void usage(FILE *f)
            "\n"
            "At start, one line each goes to stdout, e.g.\n"
            "  directory https://127.0.0.1:14000/dir\n"
+           "  certcentral https://127.0.0.1:14000/services/v2/\n"
+           "  certcentral-api-key 0V9K...  (32 characters)\n"
            "  management https://127.0.0.1:15000\n"
            "  dns 127.0.0.1:8053\n"
            "  dns-management http://127.0.0.1:8055\n"
@@ -152,7 +165,9 @@ static void usage(FILE *f)
            "  issuing-root /tmp/mockca-14000/issuing-root.pem\n"
            "  fault-seed 1234567\n"
            "(no dns-management line with --dns-server or an empty --dns-management; no\n"
-           "management line when it is disabled; tls-root \"none\" with a loaded certificate)\n"
+           "management line when it is disabled; tls-root \"none\" with a loaded certificate;\n"
+           "certcentral-api-key only when no key was configured: an administrator key made\n"
+           "for this run)\n"
            "then it runs until SIGINT or SIGTERM.\n"
            "\n"
            "Exit status: 0 stopped cleanly (or --help/--version), 1 runtime failure (an\n"
@@ -463,6 +478,9 @@ int main(int argc, char **argv)
         return e == MC_ERR_INVALID ? EXIT_USAGE : EXIT_RUNTIME;
     }
     printf("directory %s\n", mockca_directory_url(m));
+    printf("certcentral %s\n", mockca_cc_url(m));
+    if (mockca_cc_api_key(m) != NULL)
+        printf("certcentral-api-key %s\n", mockca_cc_api_key(m));
     if (mockca_mgmt_url(m)[0] != '\0')
         printf("management %s\n", mockca_mgmt_url(m));
     printf("dns %s\n", mockca_dns_addr(m));

@@ -19,6 +19,7 @@
 #include "mockca/acme/ari.h"
 #include "mockca/acme/nonce.h"
 #include "mockca/ca.h"
+#include "mockca/cc/cc.h"
 #include "mockca/internal.h"
 #include "mockca/store.h"
 
@@ -473,6 +474,19 @@ out:
     cJSON_Delete(j);
 }
 
+/* GET|POST /cc/...: CertCentral's management actions (mockca/cc/cc.h, cc_mgmt_handle),
+ * JSON in and out, errors in CertCentral's envelope: POST /cc/api-keys {"role", "key"?,
+ * "account_id"?} -> 201 {"key", "role", "account_id"}; POST /cc/email-dcv/approve
+ * {"order_id", "dns_name"} or {"domain_id"}; GET /cc/emails; POST
+ * /cc/organization/ID/validation {"type": "ov"|"ev", "status"}; POST /cc/sweep. The
+ * sub-path is the last capture. */
+static void mgmt_cc(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+    struct mockca *m = ctx;
+
+    cc_mgmt_handle(m->cc, req, resp);
+}
+
 /* The listener is bound before mgmt_url is written and the start finishes; a request in
  * that window gets 503 instead of reading half-built state. */
 static void mgmt_before(void *ctx, const struct http_request *req, struct http_response *resp)
@@ -498,6 +512,8 @@ static const struct http_route mgmt_routes[] = {
     {"GET", "/clock", mgmt_clock_get},
     {"POST", "/clock", mgmt_clock_post},
     {"POST", "/sweep", mgmt_sweep},
+    {"GET", "/cc/*", mgmt_cc},
+    {"POST", "/cc/*", mgmt_cc},
 };
 
 void mgmt_server_config(struct mockca *m, const char *bind_addr, uint16_t port,

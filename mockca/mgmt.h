@@ -29,7 +29,13 @@
  *       member, a wrong type, or freeze with resume.
  *   POST /sweep   one housekeeping pass now (store_sweep and ca_prune, which a thread also
  *       runs every sweepIntervalSeconds of real time): {"dropped": N, "pruned": N, and the
- *       store's counts "accounts", "orders", "authzs", "challenges", "certs"}. */
+ *       store's counts "accounts", "orders", "authzs", "challenges", "certs", and
+ *       "registry", "nonces", "heapInUse", "heapFree"}.
+ *   GET|POST /cc/...  CertCentral's test controls (mockca/cc/cc.h, cc_mgmt_handle), JSON
+ *       in and out, errors in CertCentral's envelope: POST /cc/api-keys {"role", "key"?,
+ *       "account_id"?} -> 201 {"key", "role", "account_id"}; POST /cc/email-dcv/approve
+ *       {"order_id", "dns_name"} or {"domain_id"}; GET /cc/emails; POST
+ *       /cc/organization/ID/validation {"type": "ov"|"ev", "status"}; POST /cc/sweep. */
 #ifndef MOCKCA_MGMT_H
 #define MOCKCA_MGMT_H
 

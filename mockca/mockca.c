@@ -10,7 +10,9 @@
 #include <strings.h>
 #include <time.h>
 
+#include <cjson/cJSON.h>
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 
 #include "common/file.h"
 #include "common/pem.h"
@@ -20,6 +22,7 @@
 #include "mockca/acme/render.h"
 #include "mockca/acme/wfe.h"
 #include "mockca/ca.h"
+#include "mockca/cc/cc.h"
 #include "mockca/internal.h"
 #include "mockca/issueq.h"
 #include "mockca/mgmt.h"
@@ -326,6 +329,188 @@ static enum mc_err mockca_mgmt(struct mockca *m)
     return MC_OK;
 }
 
+/* ---- CertCentral on the ACME listener ------------------------------------------------ */
+
+/* Every method the API uses, and a few it does not, so that cc_handle (not the layer)
+ * answers them: its 405 is in the CertCentral envelope. */
+static const char *const mockca_cc_methods[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH",
+                                                "OPTIONS"};
+#define MOCKCA_CC_NMETHODS (sizeof(mockca_cc_methods) / sizeof(mockca_cc_methods[0]))
+
+enum mc_err mockca_cc_key_generate(char out[MOCKCA_CC_KEY_LEN + 1])
+{
+    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    unsigned char buf[64];
+    size_t n = 0;
+
+    /* Rejection sampling (bytes below 252 = 7 * 36), so each character is uniform; 64
+     * bytes give 32 accepted ones unless the generator is broken, and the bound keeps the
+     * loop finite either way. */
+    for (int round = 0; round < 8 && n < MOCKCA_CC_KEY_LEN; round++) {
+        if (RAND_bytes(buf, sizeof(buf)) != 1)
+            return MC_ERR_CRYPTO;
+        for (size_t i = 0; i < sizeof(buf) && n < MOCKCA_CC_KEY_LEN; i++)
+            if (buf[i] < 252)
+                out[n++] = alphabet[buf[i] % 36];
+    }
+    OPENSSL_cleanse(buf, sizeof(buf));
+    if (n < MOCKCA_CC_KEY_LEN)
+        return MC_ERR_CRYPTO;
+    out[n] = '\0';
+    return MC_OK;
+}
+
+static bool mockca_is_cc(const struct http_request *req)
+{
+    return strncmp(req->path, CC_PREFIX, strlen(CC_PREFIX)) == 0;
+}
+
+/* {"errors":[{"code","message"}]}: CertCentral's error envelope, for the answers the hooks
+ * give before cc_handle runs (cc_layer_error covers only the layer's 404/405/413). */
+static void mockca_cc_error(struct http_response *resp, int status, const char *code,
+                            const char *message)
+{
+    cJSON *j = cJSON_CreateObject(), *arr = NULL, *e = NULL;
+
+    if (j != NULL)
+        arr = cJSON_AddArrayToObject(j, "errors");
+    if (arr != NULL)
+        e = cJSON_CreateObject();
+    if (e == NULL || !cJSON_AddItemToArray(arr, e) ||
+        cJSON_AddStringToObject(e, "code", code) == NULL ||
+        cJSON_AddStringToObject(e, "message", message) == NULL ||
+        http_response_json(resp, status, j) != MC_OK)
+        resp->status = status;
+    cJSON_Delete(j);
+}
+
+/* The route under CC_PREFIX: ctx is the mockca, the handler's is the cc server. m->cc is
+ * set before `ready`, and the before hook refuses everything until then. */
+static void mockca_cc_route(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+    struct mockca *m = ctx;
+
+    cc_handle(m->cc, req, resp);
+}
+
+/* CertCentral requests are not ACME requests: no JWS, nonce, User-Agent or Content-Type
+ * rule applies to them, and their answers carry no Replay-Nonce or Link rel="index". Only
+ * the "not ready yet" answer is shared, in CertCentral's envelope. */
+static void mockca_acme_before(void *ctx, const struct http_request *req,
+                               struct http_response *resp)
+{
+    struct mockca *m = ctx;
+
+    if (!mockca_is_cc(req)) {
+        m->wfe_before(ctx, req, resp);
+        return;
+    }
+    if (!atomic_load(&m->ready))
+        mockca_cc_error(resp, 503, "service_unavailable", "mockca is starting");
+}
+
+static void mockca_acme_after(void *ctx, const struct http_request *req,
+                              struct http_response *resp)
+{
+    struct mockca *m = ctx;
+
+    if (!mockca_is_cc(req))
+        m->wfe_after(ctx, req, resp);
+}
+
+static void mockca_acme_error(void *ctx, const struct http_request *req, int status,
+                              const char *message, struct http_response *resp)
+{
+    struct mockca *m = ctx;
+
+    if (mockca_is_cc(req))
+        cc_layer_error(req, status, message, resp);
+    else
+        m->wfe_error(ctx, req, status, message, resp);
+}
+
+/* Turns wfe's listener config into the shared listener's: wfe's routes plus every method of
+ * CC_PREFIX "*", mockca's hooks around wfe's, and a body cap that fits both protocols (the
+ * ACME checks keep their own cap, m->check.max_body). */
+static enum mc_err mockca_acme_config(struct mockca *m, struct http_server_config *hc)
+{
+    size_t n = hc->nroutes + MOCKCA_CC_NMETHODS;
+
+    m->acme_routes = calloc(n, sizeof(*m->acme_routes));
+    if (m->acme_routes == NULL)
+        return MC_ERR_NOMEM;
+    memcpy(m->acme_routes, hc->routes, hc->nroutes * sizeof(*hc->routes));
+    for (size_t i = 0; i < MOCKCA_CC_NMETHODS; i++) {
+        struct http_route *r = &m->acme_routes[hc->nroutes + i];
+        r->method = mockca_cc_methods[i];
+        r->pattern = CC_PREFIX "*";
+        r->fn = mockca_cc_route;
+    }
+    hc->routes = m->acme_routes;
+    hc->nroutes = n;
+    m->wfe_before = hc->before;
+    m->wfe_after = hc->after;
+    m->wfe_error = hc->error;
+    hc->before = mockca_acme_before;
+    hc->after = mockca_acme_after;
+    hc->error = mockca_acme_error;
+    if (hc->max_body < CC_MAX_BODY)
+        hc->max_body = CC_MAX_BODY;
+    return MC_OK;
+}
+
+/* The CertCentral front end over the run's CA and clock. DCV asks the DNS server the ACME
+ * validator asks and fetches fileauth.txt from the ACME httpPort unless cfg.cc says
+ * otherwise, so the same test DNS zones and responders serve both protocols. */
+static enum mc_err mockca_cc_new(struct mockca *m)
+{
+    const struct mockca_cc_config *c = &m->cfg.cc;
+    struct cc_key_config keys[MOCKCA_MAX_CC_KEYS];
+    struct cc_config cc;
+    size_t n = 0;
+    enum mc_err e;
+
+    memset(&cc, 0, sizeof(cc));
+    for (size_t i = 0; i < c->n_keys && i < MOCKCA_MAX_CC_KEYS; i++) {
+        keys[n].key = c->keys[i].key;
+        keys[n].role = c->keys[i].role;
+        keys[n].account_id = c->keys[i].account_id;
+        n++;
+    }
+    if (n == 0) {
+        /* No key configured: one administrator key, printed by the binary, so that a
+         * zero-config start can use the API at once. */
+        e = mockca_cc_key_generate(m->cc_key);
+        if (e != MC_OK)
+            return e;
+        keys[0].key = m->cc_key;
+        keys[0].role = "administrator";
+        keys[0].account_id = 1;
+        n = 1;
+    }
+    cc.dns_server = m->dns_addr;
+    cc.http_port = c->http_port != 0 ? c->http_port : m->cfg.http_port;
+    cc.dcv_timeout_ms = c->dcv_timeout_ms;
+    cc.acme_directory_url = m->dir_url;
+    cc.rate_short_limit = c->rl_short.count;
+    cc.rate_short_window_ms = c->rl_short.window_s * 1000;
+    cc.rate_long_limit = c->rl_long.count;
+    cc.rate_long_window_ms = c->rl_long.window_s * 1000;
+    cc.auto_approve = c->auto_approve;
+    cc.max_orders = c->max_orders > 0 ? (size_t)c->max_orders : 0;
+    cc.retention_s = c->retention_s;
+    cc.max_cert_days = c->max_cert_days;
+    cc.keys = keys;
+    cc.nkeys = n;
+    e = cc_new(&cc, m->ca, m->clock, &m->cc);
+    if (e != MC_OK) {
+        log_msg(LOGL_ERROR, "mockca.certcentral", "err=%s", mc_strerror(e));
+        return e;
+    }
+    snprintf(m->cc_url, sizeof(m->cc_url), "%s%s", m->base_url, CC_PREFIX);
+    return MC_OK;
+}
+
 /* ---- lifecycle ------------------------------------------------------------------------- */
 
 enum mc_err mockca_start(struct mockca_config *cfg, struct mockca **out)
@@ -403,6 +588,9 @@ enum mc_err mockca_start(struct mockca_config *cfg, struct mockca **out)
         goto fail;
     wfe_check_config(m);
     wfe_server_config(m, bind, port, &hc);
+    e = mockca_acme_config(m, &hc);
+    if (e != MC_OK)
+        goto fail;
     e = http_server_start(&hc, &m->acme);
     if (e != MC_OK) {
         log_msg(LOGL_ERROR, "mockca.listen", "addr=%s err=%s", m->cfg.listen_addr, mc_strerror(e));
@@ -416,6 +604,9 @@ enum mc_err mockca_start(struct mockca_config *cfg, struct mockca **out)
     snprintf(m->dir_url, sizeof(m->dir_url), "%s%s", m->base_url, ACME_PATH_DIRECTORY);
     snprintf(m->account_prefix, sizeof(m->account_prefix), "%s%s", m->base_url, ACME_PATH_ACCOUNT);
     e = mockca_new_ca(m);
+    if (e != MC_OK)
+        goto fail;
+    e = mockca_cc_new(m);
     if (e != MC_OK)
         goto fail;
     e = mockca_vaq(m);
@@ -433,8 +624,8 @@ enum mc_err mockca_start(struct mockca_config *cfg, struct mockca **out)
     if (e != MC_OK)
         goto fail;
     atomic_store(&m->ready, true);
-    log_msg(LOGL_INFO, "mockca.start", "directory=%s mgmt=%s dns=%s seed=%llu", m->dir_url,
-            m->mgmt_url[0] != '\0' ? m->mgmt_url : "off", m->dns_addr,
+    log_msg(LOGL_INFO, "mockca.start", "directory=%s certcentral=%s mgmt=%s dns=%s seed=%llu",
+            m->dir_url, m->cc_url, m->mgmt_url[0] != '\0' ? m->mgmt_url : "off", m->dns_addr,
             (unsigned long long)fault_engine_seed(m->faults));
     *out = m;
     return MC_OK;
@@ -453,6 +644,8 @@ void mockca_stop(struct mockca *m)
     http_server_stop(m->acme);
     vaq_free(m->vaq); /* after the listener: no handler can queue a job any more */
     issueq_free(m->issueq); /* before the CA and the store its jobs use */
+    cc_free(m->cc); /* after both listeners (ACME and management call it), before its CA */
+    free(m->acme_routes);
     ca_free(m->ca);
     dnsmock_stop(m->dns);
     tls_identity_clear(&m->tls);
@@ -465,6 +658,7 @@ void mockca_stop(struct mockca *m)
     pthread_cond_destroy(&m->sweep_cv);
     pthread_mutex_destroy(&m->sweep_mu);
     mockca_config_free(&m->cfg);
+    OPENSSL_cleanse(m->cc_key, sizeof(m->cc_key));
     free(m);
 }
 
@@ -503,4 +697,19 @@ struct dnsmock *mockca_dnsmock(struct mockca *m)
 uint64_t mockca_fault_seed(const struct mockca *m)
 {
     return fault_engine_seed(m->faults);
+}
+
+const char *mockca_cc_url(const struct mockca *m)
+{
+    return m->cc_url;
+}
+
+const char *mockca_cc_api_key(const struct mockca *m)
+{
+    return m->cc_key[0] != '\0' ? m->cc_key : NULL;
+}
+
+struct cc_server *mockca_cc(struct mockca *m)
+{
+    return m->cc;
 }

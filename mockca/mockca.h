@@ -24,6 +24,7 @@
 
 struct mockca;
 struct dnsmock;
+struct cc_server;
 
 /* Starts the CA, the store, the ACME listener (HTTPS on cfg->listen_addr), the management
  * listener (cfg->mgmt_addr; "" disables it) and, when cfg->dns_server is NULL, an embedded
@@ -50,5 +51,15 @@ struct dnsmock *mockca_dnsmock(struct mockca *m);
 /* The run's seed (cfg.fault_seed, or the one drawn at start): faults and Pebble's random
  * knobs replay from it. */
 uint64_t mockca_fault_seed(const struct mockca *m);
+
+/* The base URL of the CertCentral Services API v2 on the ACME listener,
+ * "https://127.0.0.1:PORT/services/v2/" (requests carry an API key in X-DC-DEVKEY). */
+const char *mockca_cc_url(const struct mockca *m);
+/* The administrator API key mockca_start generated because cfg.cc named none (32
+ * characters, A-Z and 0-9), or NULL when keys were configured. The binary prints it. */
+const char *mockca_cc_api_key(const struct mockca *m);
+/* The CertCentral front end (mockca/cc/cc.h) for in-process calls such as cc_add_api_key,
+ * cc_approve_email and cc_org_validate. */
+struct cc_server *mockca_cc(struct mockca *m);
 
 #endif

@@ -11,12 +11,14 @@
 #include <strings.h>
 
 #include <cjson/cJSON.h>
+#include <openssl/crypto.h>
 
 #include "common/json.h"
 #include "common/log.h"
 #include "mockca/acme/render.h"
 #include "mockca/acme/request.h"
 #include "mockca/acme/wfe.h"
+#include "mockca/cc/cc.h"
 #include "mockca/internal.h"
 #include "mockca/ratelimit.h"
 #include "mockca/store.h"
@@ -39,6 +41,43 @@ static bool account_opt_bool(const cJSON *obj, const char *name, bool *out)
     return true;
 }
 
+static bool account_config_kid(const struct mockca *m, const char *kid)
+{
+    for (size_t i = 0; i < m->cfg.n_eab_keys; i++)
+        if (m->cfg.eab_keys[i].kid != NULL && strcmp(m->cfg.eab_keys[i].kid, kid) == 0)
+            return true;
+    return false;
+}
+
+/* An account bound with a CertCentral EAB key (POST /services/v2/key/acme-eab) belongs to
+ * that key's CertCentral account, product and organization. The store keeps the kid; the
+ * ids come from the CertCentral store by it, and are shown in an extension member
+ * "certcentral" (RFC 8555 section 7.1.2 lets a server add fields; clients ignore them) so
+ * that a test can see which binding an account got. */
+static enum mc_err account_cc_binding(struct mockca *m, const char *kid, cJSON *j)
+{
+    struct cc_eab_info info;
+    cJSON *b;
+    enum mc_err e;
+
+    if (kid == NULL || m->cc == NULL || account_config_kid(m, kid))
+        return MC_OK;
+    e = cc_eab_lookup(m->cc, kid, &info);
+    OPENSSL_cleanse(info.hmac, sizeof(info.hmac));
+    if (e == MC_ERR_NOT_FOUND)
+        return MC_OK;
+    if (e != MC_OK)
+        return e;
+    b = cJSON_AddObjectToObject(j, "certcentral");
+    if (b == NULL || cJSON_AddNumberToObject(b, "account_id", (double)info.account_id) == NULL ||
+        cJSON_AddStringToObject(b, "product_name_id", info.product_name_id) == NULL)
+        return MC_ERR_NOMEM;
+    if (info.organization_id != 0 &&
+        cJSON_AddNumberToObject(b, "organization_id", (double)info.organization_id) == NULL)
+        return MC_ERR_NOMEM;
+    return MC_OK;
+}
+
 /* Answers the account id as stored, with status, and a Location header when asked. */
 static void account_answer(struct mockca *m, struct http_response *resp, const char *id, int status,
                            bool location)
@@ -52,7 +91,8 @@ static void account_answer(struct mockca *m, struct http_response *resp, const c
         wfe_problemf(resp, ACME_P_ACCOUNT_DOES_NOT_EXIST, 0, "account is gone");
         goto out;
     }
-    if (render_account(m->base_url, &a, &j) != MC_OK) {
+    if (render_account(m->base_url, &a, &j) != MC_OK ||
+        account_cc_binding(m, a.eab_kid, j) != MC_OK) {
         wfe_problemf(resp, ACME_P_SERVER_INTERNAL, 0, "cannot render the account");
         goto out;
     }
@@ -186,10 +226,14 @@ static enum acme_problem account_contacts(const cJSON *payload, bool *present,
     return ACME_P_NONE;
 }
 
-/* acme_check_eab's key lookup over the configured externalAccountMACKeys. */
+/* acme_check_eab's key lookup: the configured externalAccountMACKeys first, then the keys
+ * CertCentral made (POST /services/v2/key/acme-eab, A11), whose MAC is checked the same
+ * way, with whichever of HS256/384/512 the inner JWS names (any HMAC takes a 32-byte
+ * key). */
 static bool account_find_mac(void *ctx, const char *kid, uint8_t **key, size_t *keylen)
 {
     struct mockca *m = ctx;
+    struct cc_eab_info info;
 
     for (size_t i = 0; i < m->cfg.n_eab_keys; i++) {
         const struct mockca_eab_key *k = &m->cfg.eab_keys[i];
@@ -202,7 +246,15 @@ static bool account_find_mac(void *ctx, const char *kid, uint8_t **key, size_t *
         *keylen = k->mac_len;
         return true;
     }
-    return false;
+    if (m->cc == NULL || cc_eab_lookup(m->cc, kid, &info) != MC_OK)
+        return false;
+    *key = malloc(info.hmac_len > 0 ? info.hmac_len : 1);
+    if (*key != NULL) {
+        memcpy(*key, info.hmac, info.hmac_len);
+        *keylen = info.hmac_len;
+    }
+    OPENSSL_cleanse(info.hmac, sizeof(info.hmac));
+    return *key != NULL;
 }
 
 /* ---- directory and nonce ------------------------------------------------------------- */

@@ -707,10 +707,14 @@ static bool cc_rate_ok(struct cc_server *cc, const struct cc_apikey *k, int64_t 
 
 void cc_handle(void *ctx, const struct http_request *req, struct http_response *resp)
 {
-    struct cc_server *cc = ctx;
+    cc_handle_key(ctx, http_request_header(req, "X-DC-DEVKEY"), req, resp);
+}
+
+void cc_handle_key(struct cc_server *cc, const char *devkey, const struct http_request *req,
+                   struct http_response *resp)
+{
     struct cc_ctx c;
     char *path = NULL;
-    const char *devkey;
     const struct cc_route *route = NULL;
     bool path_known = false;
     int64_t retry_ms = 0;
@@ -729,7 +733,6 @@ void cc_handle(void *ctx, const struct http_request *req, struct http_response *
         cc_nomem(&c);
         return;
     }
-    devkey = http_request_header(req, "X-DC-DEVKEY");
     pthread_mutex_lock(&cc->mu);
     c.now = clock_now(cc->clock);
     for (size_t i = 0; devkey != NULL && i < cc->keys.n; i++)

@@ -67,6 +67,10 @@ void cc_free(struct cc_server *cc); /* NULL ok */
  * a JSON body, an empty 204, or a download; errors always as {"errors":[{code,message}]}.
  * Use as an http_handler_fn with ctx = cc. */
 void cc_handle(void *cc, const struct http_request *req, struct http_response *resp);
+/* cc_handle with devkey (NULL: none) in place of the request's X-DC-DEVKEY header: for
+ * in-process callers that build a struct http_request without a connection (fuzzers). */
+void cc_handle_key(struct cc_server *cc, const char *devkey, const struct http_request *req,
+                   struct http_response *resp);
 
 /* The body of the HTTP layer's own 404/405/413 answers for paths under CC_PREFIX, in the
  * CertCentral envelope (413: request_too_large). Call it from the server's error hook. */

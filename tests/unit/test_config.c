@@ -265,6 +265,13 @@ START_TEST(test_fixture)
     p = find_profile(&c, "tlsserver-short");
     ck_assert_ptr_nonnull(p);
     ck_assert_int_eq(p->validity_s, 604800);
+    /* The top-level "certcentral" object next to "pebble" (Pebble ignores it). */
+    ck_assert_uint_eq(c.cc.n_keys, 2);
+    ck_assert_str_eq(c.cc.keys[0].key, "FIXTURE-ADMIN-0001");
+    ck_assert_str_eq(c.cc.keys[0].role, "administrator");
+    ck_assert_str_eq(c.cc.keys[1].role, "user");
+    ck_assert_int_eq(c.cc.keys[1].account_id, 1);
+    ck_assert_int_eq(c.cc.dcv_timeout_ms, 2000);
     free(text);
     mockca_config_free(&c);
 }
@@ -910,6 +917,193 @@ START_TEST(test_env_rate_limits)
 }
 END_TEST
 
+/* ---- "certcentral" (ours) ---- */
+
+static bool cc_eq(const struct mockca_cc_config *a, const struct mockca_cc_config *b)
+{
+    if (a->n_keys != b->n_keys || a->http_port != b->http_port ||
+        a->dcv_timeout_ms != b->dcv_timeout_ms || a->auto_approve != b->auto_approve ||
+        a->rl_short.count != b->rl_short.count || a->rl_short.window_s != b->rl_short.window_s ||
+        a->rl_long.count != b->rl_long.count || a->rl_long.window_s != b->rl_long.window_s ||
+        a->max_orders != b->max_orders || a->retention_s != b->retention_s ||
+        a->max_cert_days != b->max_cert_days)
+        return false;
+    for (size_t i = 0; i < a->n_keys; i++)
+        if (!str_eq(a->keys[i].key, b->keys[i].key) || !str_eq(a->keys[i].role, b->keys[i].role) ||
+            a->keys[i].account_id != b->keys[i].account_id)
+            return false;
+    return true;
+}
+
+START_TEST(test_cc_defaults)
+{
+    struct mockca_config c;
+
+    ck_assert_int_eq(mockca_config_init(&c), MC_OK);
+    /* No key: mockca_start makes one. The real service's limits per key. */
+    ck_assert_uint_eq(c.cc.n_keys, 0);
+    ck_assert_uint_eq(c.cc.rl_short.count, 100);
+    ck_assert_int_eq(c.cc.rl_short.window_s, 5);
+    ck_assert_uint_eq(c.cc.rl_long.count, 1000);
+    ck_assert_int_eq(c.cc.rl_long.window_s, 180);
+    ck_assert_uint_eq(c.cc.http_port, 0);
+    ck_assert(!c.cc.auto_approve);
+    ck_assert_int_eq(c.cc.max_orders, 0);
+    mockca_config_free(&c);
+}
+END_TEST
+
+START_TEST(test_cc_every_field)
+{
+    struct mockca_config c;
+    char err[256];
+    const char *json =
+        "{\"pebble\": {\"httpPort\": 5080},"
+        " \"certcentral\": {"
+        "  \"apiKeys\": [{\"key\": \"A1\", \"role\": \"administrator\"},"
+        "              {\"key\": \"U2\", \"role\": \"user\", \"accountId\": 7},"
+        "              {\"key\": \"V3\", \"role\": \"viewer\", \"accountId\": 0}],"
+        "  \"httpPort\": 8080, \"dcvTimeoutMs\": 1500, \"autoApprove\": true,"
+        "  \"rateLimits\": {\"short\": {\"count\": 10, \"windowSeconds\": 2},"
+        "                   \"long\": {\"count\": 0}},"
+        "  \"maxOrders\": 50, \"retentionSeconds\": 3600, \"maxCertDays\": 199}}";
+
+    ck_assert_int_eq(mockca_config_init(&c), MC_OK);
+    ck_assert_msg(apply(&c, json, err, sizeof(err)) == MC_OK, "%s", err);
+    ck_assert_uint_eq(c.http_port, 5080); /* Pebble's field is its own */
+    ck_assert_uint_eq(c.cc.n_keys, 3);
+    ck_assert_str_eq(c.cc.keys[0].key, "A1");
+    ck_assert_str_eq(c.cc.keys[0].role, "administrator");
+    ck_assert_int_eq(c.cc.keys[0].account_id, 0);
+    ck_assert_str_eq(c.cc.keys[1].key, "U2");
+    ck_assert_str_eq(c.cc.keys[1].role, "user");
+    ck_assert_int_eq(c.cc.keys[1].account_id, 7);
+    ck_assert_str_eq(c.cc.keys[2].role, "viewer");
+    ck_assert_uint_eq(c.cc.http_port, 8080);
+    ck_assert_int_eq(c.cc.dcv_timeout_ms, 1500);
+    ck_assert(c.cc.auto_approve);
+    ck_assert_uint_eq(c.cc.rl_short.count, 10);
+    ck_assert_int_eq(c.cc.rl_short.window_s, 2);
+    ck_assert_uint_eq(c.cc.rl_long.count, 0); /* turned off */
+    ck_assert_int_eq(c.cc.max_orders, 50);
+    ck_assert_int_eq(c.cc.retention_s, 3600);
+    ck_assert_int_eq(c.cc.max_cert_days, 199);
+
+    /* A later file without "certcentral" keeps it all (the deep copy carries the keys);
+     * one with apiKeys replaces the set, and an absent rate limit keeps its value. */
+    ck_assert_msg(apply(&c, "{\"pebble\": {\"tlsPort\": 5443}}", err, sizeof(err)) == MC_OK,
+                  "%s", err);
+    ck_assert_uint_eq(c.cc.n_keys, 3);
+    ck_assert_str_eq(c.cc.keys[2].key, "V3");
+    ck_assert_msg(apply(&c,
+                        "{\"pebble\": {}, \"certcentral\": {\"apiKeys\": [{\"key\": \"Z\","
+                        " \"role\": \"user\"}], \"rateLimits\": {}}}",
+                        err, sizeof(err)) == MC_OK,
+                  "%s", err);
+    ck_assert_uint_eq(c.cc.n_keys, 1);
+    ck_assert_str_eq(c.cc.keys[0].key, "Z");
+    ck_assert_uint_eq(c.cc.rl_short.count, 10);
+    mockca_config_free(&c);
+}
+END_TEST
+
+static const struct {
+    const char *json;
+    const char *field; /* what the error message must name */
+} cc_bad[] = {
+    {"{\"pebble\": {}, \"certcentral\": []}", "certcentral"},
+    {"{\"pebble\": {}, \"certcentral\": {\"apiKeys\": {}}}", "certcentral.apiKeys"},
+    {"{\"pebble\": {}, \"certcentral\": {\"apiKeys\": [\"K\"]}}", "certcentral.apiKeys[0]"},
+    {"{\"pebble\": {}, \"certcentral\": {\"apiKeys\": [{\"role\": \"user\"}]}}",
+     "certcentral.apiKeys[0].key"},
+    {"{\"pebble\": {}, \"certcentral\": {\"apiKeys\": [{\"key\": \"a b\", \"role\": \"user\"}]}}",
+     "certcentral.apiKeys[0].key"},
+    {"{\"pebble\": {}, \"certcentral\": {\"apiKeys\": [{\"key\": \"\", \"role\": \"user\"}]}}",
+     "certcentral.apiKeys[0].key"},
+    {"{\"pebble\": {}, \"certcentral\": {\"apiKeys\": [{\"key\": \"K\", \"role\": \"root\"}]}}",
+     "certcentral.apiKeys[0].role"},
+    {"{\"pebble\": {}, \"certcentral\": {\"apiKeys\": [{\"key\": \"K\", \"role\": \"user\"},"
+     " {\"key\": \"K\", \"role\": \"viewer\"}]}}",
+     "certcentral.apiKeys[1].key"},
+    {"{\"pebble\": {}, \"certcentral\": {\"apiKeys\": [{\"key\": \"K\", \"role\": \"user\","
+     " \"accountId\": -1}]}}",
+     "certcentral.apiKeys[0]"},
+    {"{\"pebble\": {}, \"certcentral\": {\"httpPort\": 70000}}", "certcentral.httpPort"},
+    {"{\"pebble\": {}, \"certcentral\": {\"dcvTimeoutMs\": \"1s\"}}", "certcentral.dcvTimeoutMs"},
+    {"{\"pebble\": {}, \"certcentral\": {\"autoApprove\": \"yes\"}}", "certcentral.autoApprove"},
+    {"{\"pebble\": {}, \"certcentral\": {\"rateLimits\": 5}}", "certcentral.rateLimits"},
+    {"{\"pebble\": {}, \"certcentral\": {\"rateLimits\": {\"short\": {\"count\": 5}}}}",
+     "certcentral.rateLimits.short"},
+    {"{\"pebble\": {}, \"certcentral\": {\"maxOrders\": 1.5}}", "certcentral.maxOrders"},
+    {"{\"pebble\": {}, \"certcentral\": {\"maxCertDays\": -1}}", "certcentral.maxCertDays"},
+};
+
+START_TEST(test_cc_bad)
+{
+    struct mockca_config c, before;
+    char err[256];
+
+    base_config(&c);
+    ck_assert_msg(apply(&c,
+                        "{\"pebble\": {}, \"certcentral\": {\"apiKeys\": [{\"key\": \"KEEP\","
+                        " \"role\": \"user\"}]}}",
+                        err, sizeof(err)) == MC_OK,
+                  "%s", err);
+    base_config(&before);
+    ck_assert_int_eq(apply(&before,
+                           "{\"pebble\": {}, \"certcentral\": {\"apiKeys\": [{\"key\": \"KEEP\","
+                           " \"role\": \"user\"}]}}",
+                           err, sizeof(err)),
+                     MC_OK);
+    err[0] = '\0';
+    ck_assert_int_eq(apply(&c, cc_bad[_i].json, err, sizeof(err)), MC_ERR_INVALID);
+    ck_assert_msg(strstr(err, cc_bad[_i].field) != NULL, "case %d: \"%s\" does not name %s", _i,
+                  err, cc_bad[_i].field);
+    ck_assert(config_eq(&c, &before));
+    ck_assert(cc_eq(&c.cc, &before.cc));
+    mockca_config_free(&c);
+    mockca_config_free(&before);
+}
+END_TEST
+
+START_TEST(test_cc_env_key)
+{
+    struct mockca_config c;
+    char err[256];
+    static const char *const one[] = {"MOCKCA_CC_API_KEY", "ENVADMIN01", NULL};
+    static const char *const bad[] = {"MOCKCA_CC_API_KEY", "has space", NULL};
+    static const char *const empty[] = {"MOCKCA_CC_API_KEY", "", NULL};
+
+    ck_assert_int_eq(mockca_config_init(&c), MC_OK);
+    ck_assert_msg(apply_env(&c, one, err, sizeof(err)) == MC_OK, "%s", err);
+    ck_assert_uint_eq(c.cc.n_keys, 1);
+    ck_assert_str_eq(c.cc.keys[0].key, "ENVADMIN01");
+    ck_assert_str_eq(c.cc.keys[0].role, "administrator");
+    ck_assert_int_eq(c.cc.keys[0].account_id, 1);
+    /* The same key again (a second apply): not listed twice. Empty: nothing. */
+    ck_assert_int_eq(apply_env(&c, one, err, sizeof(err)), MC_OK);
+    ck_assert_int_eq(apply_env(&c, empty, err, sizeof(err)), MC_OK);
+    ck_assert_uint_eq(c.cc.n_keys, 1);
+    /* Over a config file's keys: added to them. */
+    mockca_config_free(&c);
+    ck_assert_int_eq(mockca_config_init(&c), MC_OK);
+    ck_assert_int_eq(apply(&c,
+                           "{\"pebble\": {}, \"certcentral\": {\"apiKeys\": [{\"key\": \"F\","
+                           " \"role\": \"viewer\"}]}}",
+                           err, sizeof(err)),
+                     MC_OK);
+    ck_assert_int_eq(apply_env(&c, one, err, sizeof(err)), MC_OK);
+    ck_assert_uint_eq(c.cc.n_keys, 2);
+    ck_assert_str_eq(c.cc.keys[0].key, "F");
+    ck_assert_str_eq(c.cc.keys[1].key, "ENVADMIN01");
+    /* A key that cannot travel in a header: refused, naming the variable, cfg unchanged. */
+    ck_assert_int_eq(apply_env(&c, bad, err, sizeof(err)), MC_ERR_INVALID);
+    ck_assert_ptr_nonnull(strstr(err, "MOCKCA_CC_API_KEY"));
+    ck_assert_uint_eq(c.cc.n_keys, 2);
+    mockca_config_free(&c);
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
     Suite *s = suite_create("config");
@@ -931,6 +1125,10 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_env_bools);
     tcase_add_test(tc, test_ours_store_and_randomness);
     tcase_add_test(tc, test_env_rate_limits);
+    tcase_add_test(tc, test_cc_defaults);
+    tcase_add_test(tc, test_cc_every_field);
+    tcase_add_loop_test(tc, test_cc_bad, 0, (int)(sizeof(cc_bad) / sizeof(cc_bad[0])));
+    tcase_add_test(tc, test_cc_env_key);
     tcase_add_loop_test(tc, test_env_bad_values, 0, (int)(sizeof(bad_env) / sizeof(bad_env[0])));
     suite_add_tcase(s, tc);
     return s;
