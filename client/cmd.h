@@ -1,8 +1,9 @@
 /* cmd.h: the certcli front end. main.c parses the global options, then hands the rest of
  * argv to one subcommand. Each subcommand lives in its own cmd_NAME.c, parses its own
  * options with getopt_long (argv[0] is the subcommand's name), answers --help, and returns
- * one of the exit codes below. Output for people goes to stderr; --json writes one JSON
- * object to stdout. */
+ * one of the exit codes below. What a query asks for (the directory, an account, its
+ * orders) goes to stdout; progress, notes and errors for people go to stderr; --json
+ * writes one JSON object to stdout instead. */
 #ifndef CERTCLI_CMD_H
 #define CERTCLI_CMD_H
 

@@ -113,15 +113,15 @@ static void say_account(const struct cli_globals *g, const cJSON *j)
     cJSON_ArrayForEach(it, j)
     {
         if (cJSON_IsString(it)) {
-            fprintf(stderr, "%-15s %s\n", it->string, it->valuestring);
+            fprintf(stdout, "%-15s %s\n", it->string, it->valuestring);
         } else if (cJSON_IsArray(it)) {
             const cJSON *e;
             if (cJSON_GetArraySize(it) == 0)
-                fprintf(stderr, "%-15s (none)\n", it->string);
+                fprintf(stdout, "%-15s (none)\n", it->string);
             cJSON_ArrayForEach(e, it)
             {
                 if (cJSON_IsString(e))
-                    fprintf(stderr, "%-15s %s\n", it->string, e->valuestring);
+                    fprintf(stdout, "%-15s %s\n", it->string, e->valuestring);
             }
         }
     }
@@ -484,7 +484,7 @@ static int do_orders(const struct cli_globals *g, struct sess *s)
     for (size_t i = 0; i < n; i++) {
         cJSON_AddItemToArray(arr, cJSON_CreateString(urls[i]));
         if (!g->json && g->verbosity >= 0)
-            fprintf(stderr, "%s\n", urls[i]);
+            fprintf(stdout, "%s\n", urls[i]);
     }
     reg_free_urls(urls, n);
     if (g->json)

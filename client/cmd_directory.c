@@ -70,25 +70,25 @@ int cmd_directory(int argc, char **argv, const struct cli_globals *g)
         rc = CLI_DONE;
         goto out;
     }
-    fprintf(stderr, "directory      %s\n", g->server);
-    fprintf(stderr, "newNonce       %s\n", d->new_nonce);
-    fprintf(stderr, "newAccount     %s\n", d->new_account);
-    fprintf(stderr, "newOrder       %s\n", d->new_order);
-    fprintf(stderr, "newAuthz       %s\n", d->new_authz ? d->new_authz : "(none)");
-    fprintf(stderr, "revokeCert     %s\n", d->revoke_cert ? d->revoke_cert : "(none)");
-    fprintf(stderr, "keyChange      %s\n", d->key_change ? d->key_change : "(none)");
-    fprintf(stderr, "renewalInfo    %s\n",
+    fprintf(stdout, "directory      %s\n", g->server);
+    fprintf(stdout, "newNonce       %s\n", d->new_nonce);
+    fprintf(stdout, "newAccount     %s\n", d->new_account);
+    fprintf(stdout, "newOrder       %s\n", d->new_order);
+    fprintf(stdout, "newAuthz       %s\n", d->new_authz ? d->new_authz : "(none)");
+    fprintf(stdout, "revokeCert     %s\n", d->revoke_cert ? d->revoke_cert : "(none)");
+    fprintf(stdout, "keyChange      %s\n", d->key_change ? d->key_change : "(none)");
+    fprintf(stdout, "renewalInfo    %s\n",
             d->renewal_info ? d->renewal_info : "(none: no ARI, renewal by lifetime only)");
-    fprintf(stderr, "terms          %s\n", d->terms_of_service ? d->terms_of_service : "(none)");
+    fprintf(stdout, "terms          %s\n", d->terms_of_service ? d->terms_of_service : "(none)");
     if (d->website)
-        fprintf(stderr, "website        %s\n", d->website);
-    fprintf(stderr, "EAB required   %s\n", d->eab_required ? "yes" : "no");
+        fprintf(stdout, "website        %s\n", d->website);
+    fprintf(stdout, "EAB required   %s\n", d->eab_required ? "yes" : "no");
     for (size_t i = 0; i < d->n_caa_identities; i++)
-        fprintf(stderr, "CAA identity   %s\n", d->caa_identities[i]);
+        fprintf(stdout, "CAA identity   %s\n", d->caa_identities[i]);
     if (d->n_profiles == 0)
-        fprintf(stderr, "profiles       (none)\n");
+        fprintf(stdout, "profiles       (none)\n");
     for (size_t i = 0; i < d->n_profiles; i++)
-        fprintf(stderr, "profile        %-20s %s\n", d->profile_names[i],
+        fprintf(stdout, "profile        %-20s %s\n", d->profile_names[i],
                 d->profile_descs[i] ? d->profile_descs[i] : "");
     rc = CLI_DONE;
 out:
