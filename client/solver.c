@@ -597,3 +597,130 @@ bool sv_table_pop(struct sv_table *t, char **key, char **value, void **data)
     pthread_mutex_unlock(&t->mu);
     return got;
 }
+
+/* ---- generic entry points (solver.h: values that are no ACME challenge) ---------------- */
+
+bool sv_fqdn_ok(const char *s)
+{
+    size_t n, label = 0;
+    if (s == NULL)
+        return false;
+    n = strnlen(s, SV_NAME_MAX + 2);
+    if (n > 0 && s[n - 1] == '.')
+        n--;
+    if (n == 0 || n > SV_NAME_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '.') {
+            if (label == 0)
+                return false;
+            label = 0;
+            continue;
+        }
+        /* '_' is allowed here: "_dnsauth" is the label DigiCert looks under. */
+        if (!isalnum((unsigned char)c) && c != '-' && c != '_')
+            return false;
+        if (++label > 63)
+            return false;
+    }
+    return label != 0;
+}
+
+bool sv_txt_value_ok(const char *s)
+{
+    size_t n;
+    if (s == NULL)
+        return false;
+    n = strnlen(s, SV_TXT_VALUE_MAX + 1);
+    if (n == 0 || n > SV_TXT_VALUE_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)s[i]) && strchr("._~+/=-", s[i]) == NULL)
+            return false;
+    return true;
+}
+
+static enum mc_err sv_gen_txt_check(const struct solver *sv, const char *fqdn, const char *value)
+{
+    if (sv == NULL || sv->ops == NULL)
+        return MC_ERR_INVALID;
+    if (!sv_is_dns_kind(sv->cfg.kind) || sv->gen == NULL || sv->gen->txt_present == NULL ||
+        sv->gen->txt_cleanup == NULL)
+        return MC_ERR_UNSUPPORTED;
+    if (!sv_fqdn_ok(fqdn) || !sv_txt_value_ok(value)) {
+        log_msg(LOGL_WARN, "solver.refused", "reason=\"TXT name or value not acceptable\"");
+        return MC_ERR_INVALID;
+    }
+    return MC_OK;
+}
+
+enum mc_err solver_txt_present(struct solver *sv, const char *fqdn, const char *value)
+{
+    enum mc_err err = sv_gen_txt_check(sv, fqdn, value);
+    if (err != MC_OK)
+        return err;
+    err = sv->gen->txt_present(sv, fqdn, value);
+    log_msg(err == MC_OK ? LOGL_DEBUG : LOGL_WARN, "solver.txt_present", "fqdn=%s err=%s", fqdn,
+            mc_strerror(err));
+    return err;
+}
+
+enum mc_err solver_txt_wait_ready(struct solver *sv, const char *fqdn, const char *value)
+{
+    char abs[SV_NAME_MAX + 2];
+    enum mc_err err = sv_gen_txt_check(sv, fqdn, value);
+    if (err != MC_OK || !sv->cfg.prop.enabled)
+        return err;
+    /* prop_wait takes the absolute spelling solver_dns_record hands out. */
+    snprintf(abs, sizeof abs, "%s%s", fqdn, fqdn[strlen(fqdn) - 1] == '.' ? "" : ".");
+    return prop_wait(&sv->cfg.prop, abs, value);
+}
+
+enum mc_err solver_txt_cleanup(struct solver *sv, const char *fqdn, const char *value)
+{
+    enum mc_err err = sv_gen_txt_check(sv, fqdn, value);
+    if (err != MC_OK)
+        return err;
+    err = sv->gen->txt_cleanup(sv, fqdn, value);
+    log_msg(err == MC_OK ? LOGL_DEBUG : LOGL_WARN, "solver.txt_cleanup", "fqdn=%s err=%s", fqdn,
+            mc_strerror(err));
+    return err;
+}
+
+static enum mc_err sv_gen_file_check(const struct solver *sv, const char *url_path)
+{
+    if (sv == NULL || sv->ops == NULL)
+        return MC_ERR_INVALID;
+    if ((sv->cfg.kind != SOLVER_HTTP_STANDALONE && sv->cfg.kind != SOLVER_HTTP_WEBROOT) ||
+        sv->gen == NULL || sv->gen->file_present == NULL || sv->gen->file_cleanup == NULL)
+        return MC_ERR_UNSUPPORTED;
+    if (!sv_url_path_ok(url_path)) {
+        log_msg(LOGL_WARN, "solver.refused", "reason=\"not a path under /.well-known/\"");
+        return MC_ERR_INVALID;
+    }
+    return MC_OK;
+}
+
+enum mc_err solver_file_present(struct solver *sv, const char *url_path, const char *content)
+{
+    enum mc_err err = sv_gen_file_check(sv, url_path);
+    if (err != MC_OK)
+        return err;
+    if (!sv_file_content_ok(content)) {
+        log_msg(LOGL_WARN, "solver.refused", "reason=\"file content not printable text\"");
+        return MC_ERR_INVALID;
+    }
+    err = sv->gen->file_present(sv, url_path, content);
+    log_msg(err == MC_OK ? LOGL_DEBUG : LOGL_WARN, "solver.file_present", "path=%s err=%s",
+            url_path, mc_strerror(err));
+    return err;
+}
+
+enum mc_err solver_file_cleanup(struct solver *sv, const char *url_path)
+{
+    enum mc_err err = sv_gen_file_check(sv, url_path);
+    if (err != MC_OK)
+        return err;
+    return sv->gen->file_cleanup(sv, url_path);
+}

@@ -105,4 +105,32 @@ MC_MUST_CHECK enum mc_err solver_cleanup(struct solver *sv, const struct chall_c
 MC_MUST_CHECK enum mc_err solver_dns_record(const struct chall_ctx *c, char **fqdn,
                                             char **value);
 
+/* Generic entry points, for values that are no ACME challenge (DigiCert CertCentral's DCV
+ * random values and AuthKey request tokens, client/dc.h). The same mechanisms, the same
+ * validation before anything reaches a record, file, URL or hook.
+ *
+ * TXT (the DNS kinds; MC_ERR_UNSUPPORTED for the others): fqdn is a DNS name whose labels
+ * are letters, digits, '-' or '_' ("_dnsauth.example.com"; a final '.' is optional) and
+ * value 1..255 characters of [A-Za-z0-9._~+/=-]; MC_ERR_INVALID otherwise. present adds
+ * the value (other values at the name stay), cleanup removes it again (removing what is
+ * not there is no failure), wait_ready is the propagation check of struct propagation
+ * (MC_OK at once when it is disabled). The hook kind is called with CERTCLI_CHALLENGE
+ * "dns-txt" and empty CERTCLI_TOKEN / CERTCLI_KEY_AUTH. */
+MC_MUST_CHECK enum mc_err solver_txt_present(struct solver *sv, const char *fqdn,
+                                             const char *value);
+MC_MUST_CHECK enum mc_err solver_txt_wait_ready(struct solver *sv, const char *fqdn,
+                                                const char *value);
+MC_MUST_CHECK enum mc_err solver_txt_cleanup(struct solver *sv, const char *fqdn,
+                                             const char *value);
+/* Files (the HTTP kinds; MC_ERR_UNSUPPORTED for the others): url_path is a path under
+ * "/.well-known/" of 1..4 segments of [A-Za-z0-9._-] none starting with '.' (so never
+ * ".."), content 1..4096 bytes of printable ASCII, tab and newlines; MC_ERR_INVALID
+ * otherwise. The webroot kind writes WEBROOT/url_path (0644, folders created 0755 and
+ * removed again when empty at solver_free); the standalone kind serves
+ * /.well-known/pki-validation/FILE only (MC_ERR_UNSUPPORTED for other folders). The same
+ * content is served for every Host. */
+MC_MUST_CHECK enum mc_err solver_file_present(struct solver *sv, const char *url_path,
+                                              const char *content);
+MC_MUST_CHECK enum mc_err solver_file_cleanup(struct solver *sv, const char *url_path);
+
 #endif

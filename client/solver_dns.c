@@ -201,6 +201,89 @@ static void svd_destroy(struct solver *sv)
 
 static const struct solver_ops svd_ops = {svd_present, svd_cleanup, svd_destroy};
 
+/* ---- generic TXT records (solver_txt_*: DigiCert values; solver.c validated them) ------ */
+
+/* A record of no challenge: type 0, the name made absolute and lowercase, no token. */
+static enum mc_err svd_grec_new(const char *fqdn, const char *value, struct svd_rec **out)
+{
+    struct svd_rec *r = calloc(1, sizeof *r);
+    size_t n = strlen(fqdn);
+    bool dot = n > 0 && fqdn[n - 1] == '.';
+    if (r == NULL)
+        return MC_ERR_NOMEM;
+    r->fqdn = malloc(n + 2);
+    r->domain = strndup(fqdn, dot ? n - 1 : n);
+    r->value = strdup(value);
+    r->token = strdup("");
+    r->key_auth = strdup("");
+    if (r->fqdn == NULL || r->domain == NULL || r->value == NULL || r->token == NULL ||
+        r->key_auth == NULL) {
+        svd_rec_free(r);
+        return MC_ERR_NOMEM;
+    }
+    snprintf(r->fqdn, n + 2, "%s%s", fqdn, dot ? "" : ".");
+    for (char *p = r->fqdn; *p != '\0'; p++)
+        *p = (char)tolower((unsigned char)*p);
+    *out = r;
+    return MC_OK;
+}
+
+/* As svd_present, for a generic record. */
+static enum mc_err svd_txt_present(struct solver *sv, const char *fqdn, const char *value)
+{
+    struct svd *d = sv->impl;
+    struct svd_rec *r = NULL;
+    char *key = NULL;
+    enum mc_err err = svd_grec_new(fqdn, value, &r);
+    if (err != MC_OK)
+        return err;
+    key = svd_key(r);
+    if (key == NULL) {
+        err = MC_ERR_NOMEM;
+        goto out;
+    }
+    log_msg(LOGL_INFO, "solver.dns.present", "fqdn=%s value=%s", r->fqdn, r->value);
+    err = sv_table_put(d->recs, key, r->fqdn, NULL);
+    if (err != MC_OK)
+        goto out;
+    err = d->be->add(sv, d, r);
+    if (err != MC_OK) {
+        (void)sv_table_del(d->recs, key);
+        goto out;
+    }
+    err = sv_table_put(d->recs, key, r->fqdn, r);
+    r = NULL;
+out:
+    svd_rec_free(r);
+    free(key);
+    return err;
+}
+
+/* As svd_cleanup, for a generic record. */
+static enum mc_err svd_txt_cleanup(struct solver *sv, const char *fqdn, const char *value)
+{
+    struct svd *d = sv->impl;
+    struct svd_rec *r = NULL;
+    char *key = NULL;
+    enum mc_err err = svd_grec_new(fqdn, value, &r);
+    if (err != MC_OK)
+        return err;
+    key = svd_key(r);
+    if (key == NULL) {
+        err = MC_ERR_NOMEM;
+        goto out;
+    }
+    log_msg(LOGL_INFO, "solver.dns.cleanup", "fqdn=%s value=%s", r->fqdn, r->value);
+    (void)sv_table_del(d->recs, key);
+    err = d->be->del(sv, d, r);
+out:
+    svd_rec_free(r);
+    free(key);
+    return err;
+}
+
+static const struct solver_gen_ops svd_gen_ops = {svd_txt_present, svd_txt_cleanup, NULL, NULL};
+
 static enum mc_err svd_new(struct solver *sv, const struct svd_backend *be, struct svd **out)
 {
     enum mc_err err;
@@ -220,6 +303,7 @@ static enum mc_err svd_new(struct solver *sv, const struct svd_backend *be, stru
     }
     sv->impl = d;
     sv->ops = &svd_ops;
+    sv->gen = &svd_gen_ops;
     *out = d;
     return MC_OK;
 }
@@ -723,7 +807,7 @@ static enum mc_err svd_hook_run(struct solver *sv, const char *action, const str
         {"CERTCLI_TXT_VALUE", r->value},
         {"CERTCLI_TOKEN", r->token},
         {"CERTCLI_KEY_AUTH", r->key_auth},
-        {"CERTCLI_CHALLENGE", ch_type_name(r->type)},
+        {"CERTCLI_CHALLENGE", r->type != 0 ? ch_type_name(r->type) : "dns-txt"},
     };
     const size_t nvars = sizeof vars / sizeof vars[0];
 

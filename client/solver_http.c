@@ -2,7 +2,8 @@
  * server (common/http.h over libmicrohttpd, a worker pool, so that certcli bench's workers
  * can share one) answering GET /.well-known/acme-challenge/{token} with the key
  * authorization. Webroot: files under WEBROOT/.well-known/acme-challenge/ for a web
- * server that is already running. */
+ * server that is already running. Both also serve files that are no ACME challenge
+ * (solver_file_present: DigiCert's /.well-known/pki-validation/fileauth.txt). */
 #include "client/solver_impl.h"
 
 #include <errno.h>
@@ -19,12 +20,61 @@
 #define SVH_THREADS 4 /* workers; each multiplexes many connections (epoll) */
 #define SVH_PATH_MAX 4096
 #define SVH_WELL_KNOWN "/.well-known/acme-challenge"
+#define SVH_PKI_PREFIX "/.well-known/pki-validation/"
+#define SVH_MAX_SEGMENTS 4
+
+/* ---- generic files: checks -------------------------------------------------------------- */
+
+bool sv_url_path_ok(const char *p)
+{
+    static const char prefix[] = "/.well-known/";
+    size_t n, seg = 0, nseg = 0;
+    if (p == NULL)
+        return false;
+    n = strnlen(p, SV_FILE_PATH_MAX + 1);
+    if (n > SV_FILE_PATH_MAX || strncmp(p, prefix, sizeof prefix - 1) != 0)
+        return false;
+    for (size_t i = sizeof prefix - 1; i <= n; i++) {
+        char c = p[i];
+        if (c == '/' || c == '\0') {
+            if (seg == 0 || ++nseg > SVH_MAX_SEGMENTS)
+                return false;
+            seg = 0;
+            continue;
+        }
+        /* No segment starts with '.': neither ".." nor a hidden file can be named. */
+        if (seg == 0 && c == '.')
+            return false;
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-'))
+            return false;
+        seg++;
+    }
+    return nseg >= 1;
+}
+
+bool sv_file_content_ok(const char *s)
+{
+    size_t n;
+    if (s == NULL)
+        return false;
+    n = strnlen(s, SV_FILE_MAX + 1);
+    if (n == 0 || n > SV_FILE_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c >= 0x7f)
+            return false;
+    }
+    return true;
+}
 
 /* ---- standalone ---------------------------------------------------------------------- */
 
 struct svh_standalone {
     struct http_server *server;
     struct sv_table *tokens; /* token -> key authorization */
+    struct sv_table *files;  /* url path -> content (solver_file_present) */
 };
 
 /* Runs on the server's workers, several at once: the table has its own lock. */
@@ -55,9 +105,31 @@ static void svh_serve(void *ctx, const struct http_request *req, struct http_res
     free(ka);
 }
 
+/* The generic files, by their whole path (the table has its own lock). */
+static void svh_serve_file(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+    struct svh_standalone *st = ctx;
+    char *body = NULL;
+    enum mc_err err = MC_ERR_NOT_FOUND;
+
+    if (sv_url_path_ok(req->path))
+        err = sv_table_get(st->files, req->path, &body);
+    if (err == MC_OK)
+        err = http_response_body(resp, 200, "text/plain", body, strlen(body));
+    else if (err == MC_ERR_NOT_FOUND)
+        err = http_response_error(resp, 404, "no such file");
+    if (err != MC_OK)
+        resp->status = 500;
+    log_msg(LOGL_DEBUG, "solver.http.request", "method=%s path=%s remote=%s status=%d", req->method,
+            req->path, req->remote_addr, resp->status);
+    free(body);
+}
+
 static const struct http_route svh_routes[] = {
     {"GET", SVH_WELL_KNOWN "/{}", svh_serve},
     {"HEAD", SVH_WELL_KNOWN "/{}", svh_serve},
+    {"GET", SVH_PKI_PREFIX "{}", svh_serve_file},
+    {"HEAD", SVH_PKI_PREFIX "{}", svh_serve_file},
 };
 
 static enum mc_err svh_present(struct solver *sv, const struct chall_ctx *c)
@@ -81,11 +153,31 @@ static void svh_destroy(struct solver *sv)
         return;
     http_server_stop(st->server); /* first: no handler may run on a freed table */
     sv_table_free(st->tokens);
+    sv_table_free(st->files);
     free(st);
     sv->impl = NULL;
 }
 
 static const struct solver_ops svh_ops = {svh_present, svh_cleanup, svh_destroy};
+
+static enum mc_err svh_file_present(struct solver *sv, const char *url_path, const char *content)
+{
+    struct svh_standalone *st = sv->impl;
+    /* The built-in server routes one folder only; anything else would be a 404 to the CA. */
+    if (strncmp(url_path, SVH_PKI_PREFIX, strlen(SVH_PKI_PREFIX)) != 0 ||
+        strchr(url_path + strlen(SVH_PKI_PREFIX), '/') != NULL)
+        return MC_ERR_UNSUPPORTED;
+    return sv_table_put(st->files, url_path, content, NULL);
+}
+
+static enum mc_err svh_file_cleanup(struct solver *sv, const char *url_path)
+{
+    struct svh_standalone *st = sv->impl;
+    (void)sv_table_del(st->files, url_path);
+    return MC_OK;
+}
+
+static const struct solver_gen_ops svh_gen_ops = {NULL, NULL, svh_file_present, svh_file_cleanup};
 
 enum mc_err sv_http_standalone_init(struct solver *sv)
 {
@@ -97,6 +189,8 @@ enum mc_err sv_http_standalone_init(struct solver *sv)
     if (st == NULL)
         return MC_ERR_NOMEM;
     err = sv_table_new(NULL, &st->tokens);
+    if (err == MC_OK)
+        err = sv_table_new(NULL, &st->files);
     if (err != MC_OK)
         goto out;
     memset(&hc, 0, sizeof hc);
@@ -118,10 +212,12 @@ enum mc_err sv_http_standalone_init(struct solver *sv)
             (unsigned)sv->port);
     sv->impl = st;
     sv->ops = &svh_ops;
+    sv->gen = &svh_gen_ops;
     st = NULL;
 out:
     if (st != NULL) {
         sv_table_free(st->tokens);
+        sv_table_free(st->files);
         free(st);
     }
     return err;
@@ -131,6 +227,11 @@ out:
 
 struct svh_webroot {
     struct sv_table *files; /* token -> path written */
+    struct sv_table *gfiles; /* url path -> path written (solver_file_present) */
+    /* Folders solver_file_present created, removed again (when empty) at the end,
+     * deepest first. */
+    char *made_dirs[SVH_MAX_SEGMENTS + 1];
+    size_t n_made_dirs;
     char dir[SVH_PATH_MAX]; /* WEBROOT/.well-known/acme-challenge */
     /* The directories this solver created, removed again (when empty) at the end so that
      * a webroot is left as it was found. */
@@ -232,6 +333,16 @@ static void svw_destroy(struct solver *sv)
         free(key);
         free(path);
     }
+    while (w->gfiles != NULL && sv_table_pop(w->gfiles, &key, &path, &data)) {
+        (void)unlink(path);
+        free(key);
+        free(path);
+    }
+    /* Deepest first, each only if empty (rmdir refuses otherwise). */
+    for (size_t i = w->n_made_dirs; i > 0; i--) {
+        (void)rmdir(w->made_dirs[i - 1]);
+        free(w->made_dirs[i - 1]);
+    }
     /* rmdir fails on a directory someone else put files in: then it stays. */
     if (w->made_challenge)
         (void)rmdir(w->dir);
@@ -240,12 +351,84 @@ static void svw_destroy(struct solver *sv)
         (void)rmdir(wk);
     }
     sv_table_free(w->files);
+    sv_table_free(w->gfiles);
     pthread_mutex_destroy(&w->mu);
     free(w);
     sv->impl = NULL;
 }
 
 static const struct solver_ops svw_ops = {svw_present, svw_cleanup, svw_destroy};
+
+/* Creates the folders of url_path under the webroot (0755, recorded when made here). */
+static enum mc_err svw_file_dirs(struct solver *sv, struct svh_webroot *w, const char *url_path)
+{
+    char path[SVH_PATH_MAX];
+    struct stat st;
+    enum mc_err err = MC_OK;
+    size_t base;
+
+    if (stat(sv->cfg.webroot, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        log_msg(LOGL_ERROR, "solver.webroot", "path=%s reason=\"not a directory\"", sv->cfg.webroot);
+        return MC_ERR_NOT_FOUND;
+    }
+    if ((size_t)snprintf(path, sizeof path, "%s%s", sv->cfg.webroot, url_path) >= sizeof path)
+        return MC_ERR_TOO_BIG;
+    base = strlen(sv->cfg.webroot);
+    pthread_mutex_lock(&w->mu);
+    /* Each '/' after the webroot ends a folder; the last segment is the file. */
+    for (size_t i = base + 1; path[i] != '\0' && err == MC_OK; i++) {
+        if (path[i] != '/')
+            continue;
+        bool made = false;
+        path[i] = '\0';
+        err = svh_mkdir(path, &made);
+        if (err == MC_OK && made && w->n_made_dirs < SVH_MAX_SEGMENTS + 1) {
+            w->made_dirs[w->n_made_dirs] = strdup(path);
+            if (w->made_dirs[w->n_made_dirs] != NULL)
+                w->n_made_dirs++;
+        }
+        path[i] = '/';
+    }
+    pthread_mutex_unlock(&w->mu);
+    return err;
+}
+
+static enum mc_err svw_file_present(struct solver *sv, const char *url_path, const char *content)
+{
+    struct svh_webroot *w = sv->impl;
+    char path[SVH_PATH_MAX];
+    enum mc_err err = svw_file_dirs(sv, w, url_path);
+    if (err != MC_OK)
+        return err;
+    /* url_path was checked (sv_url_path_ok): no "..", no hidden segment. */
+    if ((size_t)snprintf(path, sizeof path, "%s%s", sv->cfg.webroot, url_path) >= sizeof path)
+        return MC_ERR_TOO_BIG;
+    err = file_write_atomic(path, content, strlen(content), 0644);
+    if (err != MC_OK) {
+        log_msg(LOGL_ERROR, "solver.webroot.write", "path=%s err=\"%s\"", path, mc_strerror(err));
+        return err;
+    }
+    err = sv_table_put(w->gfiles, url_path, path, NULL);
+    if (err != MC_OK)
+        (void)unlink(path);
+    return err;
+}
+
+static enum mc_err svw_file_cleanup(struct solver *sv, const char *url_path)
+{
+    struct svh_webroot *w = sv->impl;
+    char path[SVH_PATH_MAX];
+    (void)sv_table_del(w->gfiles, url_path);
+    if ((size_t)snprintf(path, sizeof path, "%s%s", sv->cfg.webroot, url_path) >= sizeof path)
+        return MC_ERR_TOO_BIG;
+    if (unlink(path) != 0 && errno != ENOENT) {
+        log_msg(LOGL_WARN, "solver.webroot.unlink", "path=%s errno=%d", path, errno);
+        return MC_ERR_IO;
+    }
+    return MC_OK;
+}
+
+static const struct solver_gen_ops svw_gen_ops = {NULL, NULL, svw_file_present, svw_file_cleanup};
 
 enum mc_err sv_http_webroot_init(struct solver *sv)
 {
@@ -267,14 +450,18 @@ enum mc_err sv_http_webroot_init(struct solver *sv)
         goto out;
     }
     err = sv_table_new(NULL, &w->files);
+    if (err == MC_OK)
+        err = sv_table_new(NULL, &w->gfiles);
     if (err != MC_OK)
         goto out;
     sv->impl = w;
     sv->ops = &svw_ops;
+    sv->gen = &svw_gen_ops;
     sv->port = 0;
     w = NULL;
 out:
     if (w != NULL) {
+        sv_table_free(w->files);
         pthread_mutex_destroy(&w->mu);
         free(w);
     }

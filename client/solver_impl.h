@@ -31,11 +31,24 @@ struct solver_ops {
     void (*destroy)(struct solver *sv);
 };
 
+/* The generic entry points (solver_txt_*, solver_file_*): a TXT record or a file that is no
+ * ACME challenge (DigiCert's random values and request tokens). A kind that can do one
+ * fills the matching pair; NULL members make the front answer MC_ERR_UNSUPPORTED. Called
+ * only with arguments the front has validated (sv_fqdn_ok, sv_txt_value_ok,
+ * sv_url_path_ok). */
+struct solver_gen_ops {
+    enum mc_err (*txt_present)(struct solver *sv, const char *fqdn, const char *value);
+    enum mc_err (*txt_cleanup)(struct solver *sv, const char *fqdn, const char *value);
+    enum mc_err (*file_present)(struct solver *sv, const char *url_path, const char *content);
+    enum mc_err (*file_cleanup)(struct solver *sv, const char *url_path);
+};
+
 struct solver {
     const struct solver_ops *ops;
     struct solver_config cfg; /* strings are private copies (solver.c) */
     void *impl;               /* the kind's state */
     uint16_t port;            /* the bound port of a standalone kind */
+    const struct solver_gen_ops *gen; /* NULL: no generic entry points */
 };
 
 /* True if s is 1..SV_TOKEN_MAX base64url characters (RFC 8555 section 8.1: a token is
@@ -52,6 +65,24 @@ MC_MUST_CHECK enum mc_err sv_ctx_check(const struct chall_ctx *c);
 /* The DNS name an identifier stands for without a leading "*." (RFC 8555 section 8.4:
  * the challenge for a wildcard is at the base name). Returns a pointer into id->value. */
 const char *sv_base_name(const struct ident *id);
+
+#define SV_FILE_PATH_MAX 256 /* a url_path of solver_file_present */
+#define SV_FILE_MAX 4096     /* a file's content (fileauth.txt holds one token) */
+#define SV_TXT_VALUE_MAX 255 /* one TXT character-string */
+
+/* True if p is a path under "/.well-known/": "/.well-known/" then 1..4 segments of
+ * [A-Za-z0-9._-], none empty, none starting with '.', at most SV_FILE_PATH_MAX bytes (so
+ * that it is safe as a file name under a webroot and as a route). */
+bool sv_url_path_ok(const char *p);
+/* True if s is 1..SV_FILE_MAX bytes of printable ASCII, tabs and newlines (what a
+ * fileauth.txt holds; nothing a web server would mangle). */
+bool sv_file_content_ok(const char *s);
+
+/* True if s is a DNS name for solver_txt_*: labels of letters, digits, '-' and '_' (1..63
+ * each, at most SV_NAME_MAX in all), an optional final '.'. */
+bool sv_fqdn_ok(const char *s);
+/* True if s is 1..SV_TXT_VALUE_MAX characters of [A-Za-z0-9._~+/=-]. */
+bool sv_txt_value_ok(const char *s);
 
 /* Constructors, one per kind (solver_http.c, solver_alpn.c, solver_dns.c). Each sets
  * sv->ops and sv->impl (and sv->port for the standalone kinds). */
