@@ -28,11 +28,15 @@ const struct cli_cmd cli_cmds[] = {
      cmd_revoke},
     {"directory", "show the CA's directory, its terms, profiles and metadata", cmd_directory},
     {"bench", "load generator: concurrent issuances, throughput and latency", cmd_bench},
+    {"certcentral", "DigiCert CertCentral API v2: orders, DCV, downloads, instant DV "
+                    "(alias: cc)",
+     cmd_certcentral},
     {NULL, NULL, NULL},
 };
 
 static const char *const aliases[][2] = {
     {"certonly", "issue"},
+    {"cc", "certcentral"},
 };
 
 static void usage(FILE *f)
@@ -40,11 +44,12 @@ static void usage(FILE *f)
     fprintf(f, "Usage: certcli [GLOBAL OPTIONS] COMMAND [OPTIONS]\n"
                "       certcli help COMMAND\n"
                "An ACME (RFC 8555) client: accounts, certificates with http-01, tls-alpn-01 and\n"
-               "dns-01, renewal with ARI (RFC 9773), revocation.\n"
+               "dns-01, renewal with ARI (RFC 9773), revocation; and a DigiCert CertCentral\n"
+               "client.\n"
                "\n"
                "Commands:\n");
     for (const struct cli_cmd *c = cli_cmds; c->name != NULL; c++)
-        fprintf(f, "  %-10s %s\n", c->name, c->summary);
+        fprintf(f, "  %-12s %s\n", c->name, c->summary);
     fprintf(f, "\n"
                "Global options (before the command):\n"
                "  --server URL      the ACME directory (default $CERTCLI_SERVER, else\n"
