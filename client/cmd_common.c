@@ -1182,10 +1182,12 @@ enum mc_err cli_deploy_hook(const char *program, const char *certs_dir, const ch
     domains = calloc(1, dlen + 1);
     if (domains == NULL)
         goto out;
-    for (size_t i = 0; i < ids->n; i++) {
+    for (size_t i = 0, at = 0; i < ids->n; i++) {
+        size_t vl = strlen(ids->v[i].value);
         if (i > 0)
-            strcat(domains, " ");
-        strcat(domains, ids->v[i].value);
+            domains[at++] = ' ';
+        memcpy(domains + at, ids->v[i].value, vl);
+        at += vl;
     }
     ours[n_ours++] = env_pair("CERTCLI_LINEAGE", certs_dir, name, NULL);
     ours[n_ours++] = env_pair("CERTCLI_LINEAGE_NAME", name, NULL, NULL);

@@ -62,15 +62,17 @@ enum {
 /* The default lineage name: the first identifier, made a safe folder name. */
 static char *default_name(const struct ident_list *ids)
 {
+    static const char wild[] = "_wildcard";
     const char *v = ids->v[0].value;
-    char *out = malloc(strlen(v) + strlen("_wildcard") + 1);
+    /* Identifiers hold at most one '*' (a leading wildcard label, csr.h). */
+    char *out = malloc(strlen(v) + sizeof wild);
     char *p = out;
     if (out == NULL)
         return NULL;
     for (; *v != '\0'; v++) {
         if (*v == '*') {
-            strcpy(p, "_wildcard");
-            p += strlen(p);
+            memcpy(p, wild, sizeof wild - 1);
+            p += sizeof wild - 1;
             continue;
         }
         bool ok = (*v >= 'A' && *v <= 'Z') || (*v >= 'a' && *v <= 'z') ||

@@ -108,13 +108,14 @@ enum mc_err renew_fetch_ari(struct sess *s, X509 *cert, int64_t now, struct ari_
         goto out;
     size_t base = strlen(dir->renewal_info);
     bool slash = base > 0 && dir->renewal_info[base - 1] == '/';
-    url = malloc(base + 1 + strlen(id) + 1);
+    size_t len = base + 1 + strlen(id) + 1;
+    url = malloc(len);
     if (url == NULL) {
         err = MC_ERR_NOMEM;
         goto out;
     }
     /* RFC 9773 section 4.2: the identifier is appended as a path segment. */
-    sprintf(url, "%s%s%s", dir->renewal_info, slash ? "" : "/", id);
+    snprintf(url, len, "%s%s%s", dir->renewal_info, slash ? "" : "/", id);
     err = sess_get(s, url, &r);
     if (err != MC_OK)
         goto out;
