@@ -20,6 +20,7 @@ tool_pkgs=(
   xxd                               # interop scripts: binary DNS messages for DoH
   certbot lego uacme                # interop peers for mockca (tests/interop/{certbot,lego,uacme}.sh)
   util-linux mount                  # unshare, mount: uacme.sh bind-mounts mockca's TLS root
+  chromium                          # tests/interop/report_html_chromium.sh: headless HTML report check
 )
 
 missing=()

@@ -48,5 +48,7 @@ int cmd_directory(int argc, char **argv, const struct cli_globals *g); /* cmd_di
 int cmd_bench(int argc, char **argv, const struct cli_globals *g);    /* cmd_bench.c */
 /* cmd_certcentral.c: the DigiCert CertCentral Services API v2 commands ("cc" is an alias). */
 int cmd_certcentral(int argc, char **argv, const struct cli_globals *g);
+/* cmd_conformance.c: grade an ACME server (client/srvconf.h). */
+int cmd_conformance(int argc, char **argv, const struct cli_globals *g);
 
 #endif

@@ -31,6 +31,9 @@ const struct cli_cmd cli_cmds[] = {
     {"certcentral", "DigiCert CertCentral API v2: orders, DCV, downloads, instant DV "
                     "(alias: cc)",
      cmd_certcentral},
+    {"conformance", "grade an ACME server on RFC 8555's server-side requirements (reports as "
+                    "JSON, JUnit XML, HTML)",
+     cmd_conformance},
     {NULL, NULL, NULL},
 };
 
