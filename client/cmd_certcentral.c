@@ -42,8 +42,12 @@ static const char help[] =
     "  download             download a certificate in any format\n"
     "  reissue ORDER        reissue with a new CSR or names\n"
     "  revoke               revoke a certificate or an order's certificates\n"
-    "  request approve|reject|show ID\n"
+    "  request approve|reject|show ID | list [STATUS]\n"
     "                       act on a request (a revocation or reissue waiting for approval)\n"
+    "  org list|show|create|validation\n"
+    "                       organizations and their validation (OV/EV)\n"
+    "  domain list|show|create|validate|token|method\n"
+    "                       domains and their DCV (prevalidation)\n"
     "  authkey create|show|list|delete\n"
     "  token                compute an AuthKey request token for a CSR\n"
     "  instant-dv           instant DV issuance: token computed and placed, order placed,\n"
@@ -298,6 +302,18 @@ static enum mc_err cc_file_cleanup(void *arg, const char *name, const char *url_
     return sv != NULL ? solver_file_cleanup(sv, url_path) : MC_ERR_UNSUPPORTED;
 }
 
+static enum mc_err cc_cname_present(void *arg, const char *fqdn, const char *target)
+{
+    struct solver *sv = cc_pick(arg, CH_DNS01);
+    return sv != NULL ? solver_cname_present(sv, fqdn, target) : MC_ERR_UNSUPPORTED;
+}
+
+static enum mc_err cc_cname_cleanup(void *arg, const char *fqdn, const char *target)
+{
+    struct solver *sv = cc_pick(arg, CH_DNS01);
+    return sv != NULL ? solver_cname_cleanup(sv, fqdn, target) : MC_ERR_UNSUPPORTED;
+}
+
 static void cc_placer(struct cc_solvers *s, bool at_name, struct dc_placer *p)
 {
     memset(p, 0, sizeof *p);
@@ -307,6 +323,8 @@ static void cc_placer(struct cc_solvers *s, bool at_name, struct dc_placer *p)
     p->txt_cleanup = cc_txt_cleanup;
     p->file_present = cc_file_present;
     p->file_cleanup = cc_file_cleanup;
+    p->cname_present = cc_cname_present;
+    p->cname_cleanup = cc_cname_cleanup;
     p->txt_at_name = at_name;
 }
 
@@ -819,7 +837,8 @@ static const char dcv_help[] =
     "                       order: a TXT at _dnsauth.NAME (or NAME with --txt-at-name) with a\n"
     "                       DNS solver (--dns-mgmt, --dns-rfc2136, --dns-hook), or\n"
     "                       /.well-known/pki-validation/fileauth.txt with --webroot DIR or\n"
-    "                       --http PORT; --method M to choose (dns-txt-token, http-token);\n"
+    "                       --http PORT; --method M to choose (dns-txt-token, http-token,\n"
+    "                       dns-cname-token: _dnsauth.NAME CNAME VALUE.dcv.digicert.com);\n"
     "                       --check runs check-dcv afterwards and then takes the value away\n"
     "                       unless --keep; without --check the value stays for the CA's own\n"
     "                       polling (undo with `dcv clean`)\n"
@@ -844,9 +863,11 @@ static int dcv_place(struct ccx *x, const char *id, struct dcv_args *d, bool cle
     if (!cli_solver_any(&d->so))
         return cli_usage(x->cmd, "choose where to place the value: --dns-mgmt, --dns-rfc2136, "
                                  "--dns-hook, --webroot or --http");
-    if (method == NULL || (strcmp(method, "dns-txt-token") != 0 && strcmp(method, "http-token") != 0))
-        return cli_usage(x->cmd, "--method is dns-txt-token or http-token (a CNAME or an email "
-                                 "cannot be placed by certcli)");
+    if (method == NULL ||
+        (strcmp(method, "dns-txt-token") != 0 && strcmp(method, "dns-cname-token") != 0 &&
+         strcmp(method, "http-token") != 0))
+        return cli_usage(x->cmd, "--method is dns-txt-token, dns-cname-token or http-token (an "
+                                 "email cannot be placed by certcli)");
     err = dc_order_info(x->c, id, false, &order);
     if (err == MC_OK)
         err = dc_order_names(order, &names, &n);
@@ -1295,14 +1316,27 @@ static int cc_request(struct ccx *x, int argc, char **argv)
                                          CC_HELP_OPT, CC_END_OPT};
     static const char usage[] =
         "Usage: certcli certcentral request approve|reject|show ID [--comment TEXT]\n"
+        "       certcli certcentral request list [pending|approved|rejected|submitted]\n"
         "Approves or rejects a request waiting for approval (PUT /request/ID/status), or\n"
-        "shows it. An administrator key is needed to approve.\n";
+        "shows it; list shows the account's requests (optionally of one status). An\n"
+        "administrator key is needed to approve.\n";
     const char *comment = NULL, *action, *id;
     cJSON *j = NULL;
     enum mc_err err;
-    int rc = cc_parse(x, argc, argv, opts, usage, 2, note_opt, &comment);
+    int rc = cc_parse(x, argc, argv, opts, usage, -1, note_opt, &comment);
     if (rc != CLI_DONE)
         return rc < 0 ? CLI_DONE : rc;
+    if (argc - optind >= 1 && strcmp(argv[optind], "list") == 0 && argc - optind <= 2) {
+        rc = cc_open(x);
+        if (rc != CLI_DONE)
+            return rc;
+        err = dc_request_list(x->c, argc - optind == 2 ? argv[optind + 1] : NULL, NULL, &j);
+        if (err != MC_OK)
+            return cc_fail(x, "cannot list the requests", err);
+        return cc_show(x, j);
+    }
+    if (argc - optind != 2)
+        return cli_usage(x->cmd, "wants 2 arguments");
     action = argv[optind];
     id = argv[optind + 1];
     if (strcmp(action, "show") != 0 && strcmp(action, "approve") != 0 &&
@@ -1644,6 +1678,236 @@ out:
     return rc;
 }
 
+/* ---- organizations and domains ------------------------------------------------------- */
+
+struct org_args {
+    struct dc_org_req r;
+    const char *types[4];
+    size_t ntypes;
+};
+
+enum { O_ORG_NAME = CLI_OPT_LOCAL + 300, O_ORG_ASSUMED, O_ORG_ADDR, O_ORG_ADDR2, O_ORG_CITY,
+       O_ORG_STATE, O_ORG_ZIP, O_ORG_COUNTRY, O_ORG_TEL, O_ORG_CFIRST, O_ORG_CLAST, O_ORG_CEMAIL,
+       O_ORG_TYPE, O_DOM_ORG, O_DOM_METHOD, O_DOM_SEARCH };
+
+static int org_opt(struct ccx *x, int c, void *arg)
+{
+    struct org_args *a = arg;
+    const char **slot = NULL;
+    switch (c) {
+    case O_ORG_NAME: slot = &a->r.name; break;
+    case O_ORG_ASSUMED: slot = &a->r.assumed_name; break;
+    case O_ORG_ADDR: slot = &a->r.address; break;
+    case O_ORG_ADDR2: slot = &a->r.address2; break;
+    case O_ORG_CITY: slot = &a->r.city; break;
+    case O_ORG_STATE: slot = &a->r.state; break;
+    case O_ORG_ZIP: slot = &a->r.zip; break;
+    case O_ORG_COUNTRY: slot = &a->r.country; break;
+    case O_ORG_TEL: slot = &a->r.telephone; break;
+    case O_ORG_CFIRST: slot = &a->r.contact_first_name; break;
+    case O_ORG_CLAST: slot = &a->r.contact_last_name; break;
+    case O_ORG_CEMAIL: slot = &a->r.contact_email; break;
+    case O_ORG_TYPE:
+        if (strcmp(optarg, "ov") != 0 && strcmp(optarg, "ev") != 0)
+            return cli_usage(x->cmd, "--type is ov or ev");
+        if (a->ntypes >= sizeof a->types / sizeof a->types[0])
+            return cli_usage(x->cmd, "too many --type");
+        a->types[a->ntypes++] = optarg;
+        return CLI_DONE;
+    default:
+        return CLI_USAGE;
+    }
+    *slot = optarg;
+    return CLI_DONE;
+}
+
+static int cc_org(struct ccx *x, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"name", required_argument, NULL, O_ORG_NAME},
+        {"assumed-name", required_argument, NULL, O_ORG_ASSUMED},
+        {"address", required_argument, NULL, O_ORG_ADDR},
+        {"address2", required_argument, NULL, O_ORG_ADDR2},
+        {"city", required_argument, NULL, O_ORG_CITY},
+        {"state", required_argument, NULL, O_ORG_STATE},
+        {"zip", required_argument, NULL, O_ORG_ZIP},
+        {"country", required_argument, NULL, O_ORG_COUNTRY},
+        {"telephone", required_argument, NULL, O_ORG_TEL},
+        {"contact-first-name", required_argument, NULL, O_ORG_CFIRST},
+        {"contact-last-name", required_argument, NULL, O_ORG_CLAST},
+        {"contact-email", required_argument, NULL, O_ORG_CEMAIL},
+        {"type", required_argument, NULL, O_ORG_TYPE},
+        CC_HELP_OPT,
+        CC_END_OPT};
+    static const char usage[] =
+        "Usage: certcli certcentral org list\n"
+        "       certcli certcentral org show ID\n"
+        "       certcli certcentral org create --name N --address A --city C --country CC\n"
+        "               [--assumed-name N] [--address2 A] [--state S] [--zip Z]\n"
+        "               [--telephone T] [--contact-first-name F --contact-last-name L\n"
+        "               --contact-email E]\n"
+        "       certcli certcentral org validation ID [--type ov|ev]...\n"
+        "Organizations (OV/EV orders need a validated one). create prints the new id;\n"
+        "validation shows the validation states, or with --type submits those types.\n";
+    struct org_args a;
+    const char *action;
+    cJSON *j = NULL;
+    enum mc_err err;
+    int64_t id = 0;
+    int rc;
+
+    memset(&a, 0, sizeof a);
+    rc = cc_parse(x, argc, argv, opts, usage, -1, org_opt, &a);
+    if (rc != CLI_DONE)
+        return rc < 0 ? CLI_DONE : rc;
+    if (argc - optind < 1)
+        return cli_usage(x->cmd, "which org action? (list, show, create, validation)");
+    action = argv[optind];
+    if (strcmp(action, "list") == 0 || strcmp(action, "create") == 0) {
+        if (argc - optind != 1)
+            return cli_usage(x->cmd, "org %s takes no argument", action);
+    } else if (strcmp(action, "show") == 0 || strcmp(action, "validation") == 0) {
+        if (argc - optind != 2)
+            return cli_usage(x->cmd, "org %s wants an organization id", action);
+    } else {
+        return cli_usage(x->cmd, "unknown org action '%s' (list, show, create, validation)",
+                         action);
+    }
+    if (strcmp(action, "create") == 0 &&
+        (a.r.name == NULL || a.r.address == NULL || a.r.city == NULL || a.r.country == NULL))
+        return cli_usage(x->cmd, "org create wants --name, --address, --city and --country");
+    rc = cc_open(x);
+    if (rc != CLI_DONE)
+        return rc;
+    if (strcmp(action, "list") == 0) {
+        err = dc_org_list(x->c, &j);
+        if (err != MC_OK)
+            return cc_fail(x, "cannot list the organizations", err);
+        return cc_show(x, j);
+    }
+    if (strcmp(action, "show") == 0) {
+        err = dc_org_info(x->c, argv[optind + 1], &j);
+        if (err != MC_OK)
+            return cc_fail(x, "cannot get the organization", err);
+        return cc_show(x, j);
+    }
+    if (strcmp(action, "create") == 0) {
+        err = dc_org_create(x->c, &a.r, &id);
+        if (err != MC_OK)
+            return cc_fail(x, "cannot create the organization", err);
+        if (!x->g->json)
+            printf("%lld\n", (long long)id);
+        j = cJSON_CreateObject();
+        if (j != NULL)
+            cJSON_AddNumberToObject(j, "id", (double)id);
+        return cc_emit(x, "created", j, CLI_DONE);
+    }
+    if (a.ntypes > 0) {
+        err = dc_org_validation_submit(x->c, argv[optind + 1], a.types, a.ntypes);
+        if (err != MC_OK)
+            return cc_fail(x, "the validation request was refused", err);
+        cli_say(x->g, "certcli %s: validation submitted", x->cmd);
+        return cc_emit(x, "submitted", NULL, CLI_DONE);
+    }
+    err = dc_org_validation(x->c, argv[optind + 1], &j);
+    if (err != MC_OK)
+        return cc_fail(x, "cannot get the organization's validation", err);
+    return cc_show(x, j);
+}
+
+struct dom_args {
+    int64_t org;
+    const char *method, *search;
+};
+
+static int dom_opt(struct ccx *x, int c, void *arg)
+{
+    struct dom_args *a = arg;
+    long v = 0;
+    int rc;
+    switch (c) {
+    case O_DOM_ORG:
+        rc = cc_long(x->cmd, "--org", optarg, 1, 2147483647L, &v);
+        a->org = v;
+        return rc;
+    case O_DOM_METHOD:
+        a->method = optarg;
+        return CLI_DONE;
+    case O_DOM_SEARCH:
+        a->search = optarg;
+        return CLI_DONE;
+    default:
+        return CLI_USAGE;
+    }
+}
+
+static int cc_domain(struct ccx *x, int argc, char **argv)
+{
+    static const struct option opts[] = {{"org", required_argument, NULL, O_DOM_ORG},
+                                         {"method", required_argument, NULL, O_DOM_METHOD},
+                                         {"search", required_argument, NULL, O_DOM_SEARCH},
+                                         CC_HELP_OPT,
+                                         CC_END_OPT};
+    static const char usage[] =
+        "Usage: certcli certcentral domain list [--search TEXT]\n"
+        "       certcli certcentral domain show ID\n"
+        "       certcli certcentral domain create NAME --org ID [--method M]\n"
+        "       certcli certcentral domain validate ID     (check the domain's DCV token)\n"
+        "       certcli certcentral domain token ID        (a new domain random value)\n"
+        "       certcli certcentral domain method ID --method M\n"
+        "Domains of the account (OV/EV prevalidation, A4 f-j).\n";
+    struct dom_args a;
+    const char *action, *arg1;
+    cJSON *j = NULL;
+    enum mc_err err = MC_OK;
+    int rc;
+
+    memset(&a, 0, sizeof a);
+    rc = cc_parse(x, argc, argv, opts, usage, -1, dom_opt, &a);
+    if (rc != CLI_DONE)
+        return rc < 0 ? CLI_DONE : rc;
+    if (argc - optind < 1)
+        return cli_usage(x->cmd, "which domain action? (list, show, create, validate, token, "
+                                 "method)");
+    action = argv[optind];
+    if (strcmp(action, "list") == 0) {
+        if (argc - optind != 1)
+            return cli_usage(x->cmd, "domain list takes no argument");
+    } else if (strcmp(action, "show") == 0 || strcmp(action, "create") == 0 ||
+               strcmp(action, "validate") == 0 || strcmp(action, "token") == 0 ||
+               strcmp(action, "method") == 0) {
+        if (argc - optind != 2)
+            return cli_usage(x->cmd, "domain %s wants one argument", action);
+    } else {
+        return cli_usage(x->cmd, "unknown domain action '%s'", action);
+    }
+    arg1 = argc - optind == 2 ? argv[optind + 1] : NULL;
+    if (strcmp(action, "create") == 0 && a.org == 0)
+        return cli_usage(x->cmd, "domain create wants --org ID");
+    if (strcmp(action, "method") == 0 && a.method == NULL)
+        return cli_usage(x->cmd, "domain method wants --method M");
+    rc = cc_open(x);
+    if (rc != CLI_DONE)
+        return rc;
+    if (strcmp(action, "list") == 0)
+        err = dc_domain_list(x->c, a.search, &j);
+    else if (strcmp(action, "show") == 0)
+        err = dc_domain_info(x->c, arg1, &j);
+    else if (strcmp(action, "create") == 0)
+        err = dc_domain_create(x->c, arg1, a.org, a.method, &j);
+    else if (strcmp(action, "validate") == 0)
+        err = dc_domain_validate(x->c, arg1, &j);
+    else if (strcmp(action, "token") == 0)
+        err = dc_domain_token(x->c, arg1, &j);
+    else
+        err = dc_domain_method(x->c, arg1, a.method, &j);
+    if (err != MC_OK)
+        return cc_fail(x, strcmp(action, "validate") == 0 ? "the domain's DCV check failed"
+                                                          : "the domain call failed",
+                       err);
+    return cc_show(x, j);
+}
+
 /* ---- the front ------------------------------------------------------------------------ */
 
 struct cc_action {
@@ -1656,7 +1920,7 @@ static const struct cc_action actions[] = {
     {"cancel", cc_cancel},     {"dcv", cc_dcv},           {"watch", cc_watch},
     {"download", cc_download}, {"reissue", cc_reissue},   {"revoke", cc_revoke},
     {"request", cc_request},   {"authkey", cc_authkey},   {"token", cc_token},
-    {"instant-dv", cc_instant},
+    {"instant-dv", cc_instant}, {"org", cc_org},           {"domain", cc_domain},
 };
 
 enum { F_KEY = CLI_OPT_LOCAL, F_KEYFILE, F_BASE };
@@ -1701,7 +1965,8 @@ int cmd_certcentral(int argc, char **argv, const struct cli_globals *g)
     }
     if (optind >= argc)
         return cli_usage(x.cmd, "which action? (order, info, list, cancel, dcv, watch, download, "
-                                "reissue, revoke, request, authkey, token, instant-dv)");
+                                "reissue, revoke, request, authkey, token, instant-dv, org, "
+                                "domain)");
     if (x.api_key != NULL && key_file != NULL)
         return cli_usage(x.cmd, "give one of --api-key and --api-key-file");
     if (key_file != NULL) {

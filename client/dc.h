@@ -280,12 +280,18 @@ struct dc_placer {
                                 const char *content);
     enum mc_err (*file_cleanup)(void *arg, const char *name, const char *url_path);
     bool txt_at_name; /* TXT at the name itself rather than at _dnsauth.<name> */
+    /* dns-cname-token: fqdn "_dnsauth.<name>", target "<value>.dcv.digicert.com". */
+    enum mc_err (*cname_present)(void *arg, const char *fqdn, const char *target);
+    enum mc_err (*cname_cleanup)(void *arg, const char *fqdn, const char *target);
 };
 #define DC_FILEAUTH_PATH "/.well-known/pki-validation/fileauth.txt"
+#define DC_CNAME_SUFFIX "dcv.digicert.com"
 /* Places value for every name with method through p (wildcards at their base name; a
- * wildcard with http-token is MC_ERR_UNSUPPORTED), then waits for the DNS records
- * (txt_wait). On failure what was placed is taken away again. MC_ERR_UNSUPPORTED for
- * other methods (dns-cname-token needs a CNAME no solver makes) or a missing callback. */
+ * wildcard with http-token is MC_ERR_UNSUPPORTED): dns-txt-token a TXT (then waits for
+ * the records with txt_wait), dns-cname-token the CNAME "_dnsauth.<name>" ->
+ * "<value>.dcv.digicert.com" (A4), http-token fileauth.txt. On failure what was placed is
+ * taken away again. MC_ERR_UNSUPPORTED for email and http-token-dynamic or a missing
+ * callback. */
 MC_MUST_CHECK enum mc_err dc_place(const struct dc_placer *p, const char *method,
                                    char *const *names, size_t n, const char *value);
 /* Takes away what dc_place put there; every name is tried, the first failure returned. */
@@ -368,6 +374,54 @@ MC_MUST_CHECK enum mc_err dc_request_status(struct dc_client *c, const char *req
 /* GET request/{id}: *out is the request. */
 MC_MUST_CHECK enum mc_err dc_request_info(struct dc_client *c, const char *request_id,
                                           cJSON **out);
+
+/* POST order/certificate/{id}/duplicate (A0: 201; request type "duplicate"): another
+ * certificate for names of an issued order, with r's CSR; the body is a reissue's. */
+MC_MUST_CHECK enum mc_err dc_duplicate(struct dc_client *c, const char *id,
+                                       const struct dc_reissue_req *r, struct dc_placed *out);
+/* GET request?filters[status]=&filters[type]= (NULL: not sent): *out is
+ * {"requests":[...],"page"}. */
+MC_MUST_CHECK enum mc_err dc_request_list(struct dc_client *c, const char *status,
+                                          const char *type, cJSON **out);
+
+/* ---- organizations and domains (A5, A4 f-j) ------------------------------------------- */
+
+/* A new organization; name, address, city and country are required. */
+struct dc_org_req {
+    const char *name, *assumed_name, *address, *address2, *city, *state, *zip, *country,
+        *telephone;
+    const char *contact_first_name, *contact_last_name, *contact_email; /* email NULL: none */
+};
+/* POST organization: *id is the new organization's id. MC_ERR_INVALID for a missing
+ * required member or an answer without an id. */
+MC_MUST_CHECK enum mc_err dc_org_create(struct dc_client *c, const struct dc_org_req *r,
+                                        int64_t *id);
+/* GET organization: *out is {"organizations":[...],"page"}. */
+MC_MUST_CHECK enum mc_err dc_org_list(struct dc_client *c, cJSON **out);
+/* GET organization/{id}: *out is the organization. */
+MC_MUST_CHECK enum mc_err dc_org_info(struct dc_client *c, const char *id, cJSON **out);
+/* GET organization/{id}/validation (A5): *out is {"validations":[...]}. */
+MC_MUST_CHECK enum mc_err dc_org_validation(struct dc_client *c, const char *id, cJSON **out);
+/* POST organization/{id}/validation {"validations":[{"type"}...]} for the n (1..8) types
+ * ("ov", "ev"); 204. */
+MC_MUST_CHECK enum mc_err dc_org_validation_submit(struct dc_client *c, const char *id,
+                                                   const char *const *types, size_t n);
+/* GET domain[?filters[search]=]: *out is {"domains":[...],"page"}. */
+MC_MUST_CHECK enum mc_err dc_domain_list(struct dc_client *c, const char *search, cJSON **out);
+/* GET domain/{id}?include_dcv=true&include_validation=true (A4 j). */
+MC_MUST_CHECK enum mc_err dc_domain_info(struct dc_client *c, const char *id, cJSON **out);
+/* POST domain {"name","organization":{"id"},"validations":[{"type":"ov"}],"dcv_method"}
+ * (method NULL: not sent, the server's default): *out is {"id"[,"dcv_token"]}. */
+MC_MUST_CHECK enum mc_err dc_domain_create(struct dc_client *c, const char *name, int64_t org_id,
+                                           const char *method, cJSON **out);
+/* PUT domain/{id}/dcv/validate-token (A4 f): *out is {"status":"active"[,"token"]}; a
+ * value not found is MC_ERR_PROBLEM (invalid_dns_txt, file_random_value_not_found). */
+MC_MUST_CHECK enum mc_err dc_domain_validate(struct dc_client *c, const char *id, cJSON **out);
+/* POST domain/{id}/dcv/token (A4 g): *out is {"token","expiration_date"[,"http_token_url"]}. */
+MC_MUST_CHECK enum mc_err dc_domain_token(struct dc_client *c, const char *id, cJSON **out);
+/* PUT domain/{id}/dcv/method {"dcv_method"} (A4 h): *out is the answer ({} when unchanged). */
+MC_MUST_CHECK enum mc_err dc_domain_method(struct dc_client *c, const char *id,
+                                           const char *method, cJSON **out);
 
 /* ---- AuthKeys and request tokens (A10) ------------------------------------------------ */
 

@@ -793,42 +793,58 @@ static bool dc_name_ok(const char *s)
     return s[0] != '.' && s[n - 1] != '.' && strstr(s, "..") == NULL;
 }
 
+enum dc_pk { DC_PK_TXT, DC_PK_FILE, DC_PK_CNAME };
+
 /* Places or takes away the value for one name. */
-static enum mc_err dc_place_one(const struct dc_placer *p, bool dns, const char *name,
+static enum mc_err dc_place_one(const struct dc_placer *p, enum dc_pk kind, const char *name,
                                 const char *value, bool present)
 {
-    char fqdn[300];
+    char fqdn[300], target[300];
     const char *base = strncmp(name, "*.", 2) == 0 ? name + 2 : name;
-    if (dns) {
+    switch (kind) {
+    case DC_PK_TXT:
         snprintf(fqdn, sizeof fqdn, "%s%s", p->txt_at_name ? "" : "_dnsauth.", base);
         return present ? p->txt_present(p->arg, fqdn, value) : p->txt_cleanup(p->arg, fqdn, value);
+    case DC_PK_CNAME:
+        /* A4: _dnsauth.<domain> CNAME <random_value>.dcv.digicert.com, always at _dnsauth
+         * (the name itself cannot hold a CNAME next to its other records). */
+        snprintf(fqdn, sizeof fqdn, "_dnsauth.%s", base);
+        snprintf(target, sizeof target, "%s.%s", value, DC_CNAME_SUFFIX);
+        return present ? p->cname_present(p->arg, fqdn, target)
+                       : p->cname_cleanup(p->arg, fqdn, target);
+    case DC_PK_FILE:
+    default:
+        return present ? p->file_present(p->arg, base, DC_FILEAUTH_PATH, value)
+                       : p->file_cleanup(p->arg, base, DC_FILEAUTH_PATH);
     }
-    return present ? p->file_present(p->arg, base, DC_FILEAUTH_PATH, value)
-                   : p->file_cleanup(p->arg, base, DC_FILEAUTH_PATH);
 }
 
-static enum mc_err dc_place_kind(const struct dc_placer *p, const char *method, bool *dns)
+static enum mc_err dc_place_kind(const struct dc_placer *p, const char *method, enum dc_pk *kind)
 {
     if (p == NULL || method == NULL)
         return MC_ERR_INVALID;
     if (strcmp(method, "dns-txt-token") == 0) {
-        *dns = true;
+        *kind = DC_PK_TXT;
         return p->txt_present != NULL && p->txt_cleanup != NULL ? MC_OK : MC_ERR_UNSUPPORTED;
     }
+    if (strcmp(method, "dns-cname-token") == 0) {
+        *kind = DC_PK_CNAME;
+        return p->cname_present != NULL && p->cname_cleanup != NULL ? MC_OK : MC_ERR_UNSUPPORTED;
+    }
     if (strcmp(method, "http-token") == 0) {
-        *dns = false;
+        *kind = DC_PK_FILE;
         return p->file_present != NULL && p->file_cleanup != NULL ? MC_OK : MC_ERR_UNSUPPORTED;
     }
-    /* dns-cname-token wants a CNAME, email and http-token-dynamic no placed value. */
+    /* email and http-token-dynamic have no value placed by us. */
     return MC_ERR_UNSUPPORTED;
 }
 
 enum mc_err dc_place(const struct dc_placer *p, const char *method, char *const *names, size_t n,
                      const char *value)
 {
-    bool dns = false;
+    enum dc_pk kind = DC_PK_TXT;
     size_t done = 0;
-    enum mc_err err = dc_place_kind(p, method, &dns);
+    enum mc_err err = dc_place_kind(p, method, &kind);
     if (err != MC_OK)
         return err;
     if (value == NULL || value[0] == '\0' || n > DC_MAX_NAMES)
@@ -837,15 +853,15 @@ enum mc_err dc_place(const struct dc_placer *p, const char *method, char *const 
         if (!dc_name_ok(names[i]))
             return MC_ERR_INVALID;
         /* A4: fileauth.txt proves the exact name only; a wildcard cannot be proven so. */
-        if (!dns && strncmp(names[i], "*.", 2) == 0)
+        if (kind == DC_PK_FILE && strncmp(names[i], "*.", 2) == 0)
             return MC_ERR_UNSUPPORTED;
     }
     for (; done < n; done++) {
-        err = dc_place_one(p, dns, names[done], value, true);
+        err = dc_place_one(p, kind, names[done], value, true);
         if (err != MC_OK)
             goto out;
     }
-    if (dns && p->txt_wait != NULL) {
+    if (kind == DC_PK_TXT && p->txt_wait != NULL) {
         char fqdn[300];
         for (size_t i = 0; i < n && err == MC_OK; i++) {
             const char *base = strncmp(names[i], "*.", 2) == 0 ? names[i] + 2 : names[i];
@@ -856,7 +872,7 @@ enum mc_err dc_place(const struct dc_placer *p, const char *method, char *const 
 out:
     if (err != MC_OK) {
         for (size_t i = 0; i < done; i++)
-            (void)dc_place_one(p, dns, names[i], value, false);
+            (void)dc_place_one(p, kind, names[i], value, false);
     }
     return err;
 }
@@ -864,14 +880,14 @@ out:
 enum mc_err dc_unplace(const struct dc_placer *p, const char *method, char *const *names, size_t n,
                        const char *value)
 {
-    bool dns = false;
-    enum mc_err err = dc_place_kind(p, method, &dns), e;
+    enum dc_pk kind = DC_PK_TXT;
+    enum mc_err err = dc_place_kind(p, method, &kind), e;
     if (err != MC_OK)
         return err;
     for (size_t i = 0; i < n; i++) {
         if (!dc_name_ok(names[i]))
             continue;
-        e = dc_place_one(p, dns, names[i], value, false);
+        e = dc_place_one(p, kind, names[i], value, false);
         if (err == MC_OK)
             err = e;
     }
@@ -1088,8 +1104,10 @@ enum mc_err dc_chain(struct dc_client *c, const char *cert_id, cJSON **out)
 
 /* ---- reissue, revoke, requests -------------------------------------------------------- */
 
-enum mc_err dc_reissue(struct dc_client *c, const char *id, const struct dc_reissue_req *r,
-                       struct dc_placed *out)
+/* POST order/certificate/{id}/{what} (reissue or duplicate: the same body, A8 and A0). */
+static enum mc_err dc_reissue_like(struct dc_client *c, const char *id,
+                                   const struct dc_reissue_req *r, const char *what,
+                                   struct dc_placed *out)
 {
     char path[DC_PATH_MAX];
     cJSON *b = NULL, *cert, *ans = NULL;
@@ -1115,7 +1133,7 @@ enum mc_err dc_reissue(struct dc_client *c, const char *id, const struct dc_reis
         if (o == NULL || cJSON_AddNumberToObject(o, "id", (double)r->server_platform_id) == NULL)
             goto out;
     }
-    err = dc_pathf(path, sizeof path, "order/certificate/%s/reissue", id);
+    err = dc_pathf(path, sizeof path, "order/certificate/%s/%s", id, what);
     if (err == MC_OK)
         err = dc_call(c, "POST", path, b, 201, &ans, NULL);
     if (err == MC_OK) {
@@ -1126,6 +1144,18 @@ out:
     cJSON_Delete(b);
     cJSON_Delete(ans);
     return err;
+}
+
+enum mc_err dc_reissue(struct dc_client *c, const char *id, const struct dc_reissue_req *r,
+                       struct dc_placed *out)
+{
+    return dc_reissue_like(c, id, r, "reissue", out);
+}
+
+enum mc_err dc_duplicate(struct dc_client *c, const char *id, const struct dc_reissue_req *r,
+                         struct dc_placed *out)
+{
+    return dc_reissue_like(c, id, r, "duplicate", out);
 }
 
 void dc_revoked_free(struct dc_revoked *r)
@@ -1385,5 +1415,202 @@ out:
     dc_authkey_free(&ak);
     free(pem);
     OPENSSL_cleanse(token, sizeof token);
+    return err;
+}
+
+/* ---- requests, organizations and domains ---------------------------------------------- */
+
+enum mc_err dc_request_list(struct dc_client *c, const char *status, const char *type,
+                            cJSON **out)
+{
+    char path[DC_PATH_MAX] = "request";
+    enum mc_err err = dc_query_add(path, sizeof path, "filters[status]", status);
+    if (err == MC_OK)
+        err = dc_query_add(path, sizeof path, "filters[type]", type);
+    if (err == MC_OK)
+        err = dc_call(c, "GET", path, NULL, 200, out, NULL);
+    return err;
+}
+
+/* GET {what}/{id}{rest}, id checked first. */
+static enum mc_err dc_get_by_id(struct dc_client *c, const char *what, const char *id,
+                                const char *rest, cJSON **out)
+{
+    char path[DC_PATH_MAX];
+    enum mc_err err = dc_check_id(c, what, id);
+    if (err == MC_OK)
+        err = dc_pathf(path, sizeof path, "%s/%s%s", what, id, rest);
+    if (err == MC_OK)
+        err = dc_call(c, "GET", path, NULL, 200, out, NULL);
+    return err;
+}
+
+enum mc_err dc_org_list(struct dc_client *c, cJSON **out)
+{
+    return dc_call(c, "GET", "organization", NULL, 200, out, NULL);
+}
+
+enum mc_err dc_org_info(struct dc_client *c, const char *id, cJSON **out)
+{
+    return dc_get_by_id(c, "organization", id, "", out);
+}
+
+enum mc_err dc_org_validation(struct dc_client *c, const char *id, cJSON **out)
+{
+    return dc_get_by_id(c, "organization", id, "/validation", out);
+}
+
+enum mc_err dc_org_create(struct dc_client *c, const struct dc_org_req *r, int64_t *id)
+{
+    cJSON *b = NULL, *ans = NULL, *ct;
+    const cJSON *v;
+    enum mc_err err = MC_ERR_INVALID;
+    *id = 0;
+    if (r == NULL || r->name == NULL || r->address == NULL || r->city == NULL ||
+        r->country == NULL)
+        return MC_ERR_INVALID;
+    err = MC_ERR_NOMEM;
+    b = cJSON_CreateObject();
+    if (b == NULL || !dc_add_str(b, "name", r->name) ||
+        !dc_add_str(b, "assumed_name", r->assumed_name) || !dc_add_str(b, "address", r->address) ||
+        !dc_add_str(b, "address2", r->address2) || !dc_add_str(b, "city", r->city) ||
+        !dc_add_str(b, "state", r->state) || !dc_add_str(b, "zip", r->zip) ||
+        !dc_add_str(b, "country", r->country) || !dc_add_str(b, "telephone", r->telephone))
+        goto out;
+    if (r->contact_email != NULL) {
+        ct = cJSON_AddObjectToObject(b, "organization_contact");
+        if (ct == NULL || !dc_add_str(ct, "first_name", r->contact_first_name) ||
+            !dc_add_str(ct, "last_name", r->contact_last_name) ||
+            !dc_add_str(ct, "email", r->contact_email) ||
+            !dc_add_str(ct, "telephone", r->telephone))
+            goto out;
+    }
+    err = dc_call(c, "POST", "organization", b, 201, &ans, NULL);
+    if (err != MC_OK)
+        goto out;
+    v = cJSON_GetObjectItemCaseSensitive(ans, "id");
+    if (!cJSON_IsNumber(v) || v->valuedouble < 1) {
+        dc_set_msg(c, "POST organization: no id in the answer");
+        err = MC_ERR_INVALID;
+        goto out;
+    }
+    *id = (int64_t)v->valuedouble;
+out:
+    cJSON_Delete(b);
+    cJSON_Delete(ans);
+    return err;
+}
+
+enum mc_err dc_org_validation_submit(struct dc_client *c, const char *id,
+                                     const char *const *types, size_t n)
+{
+    char path[DC_PATH_MAX];
+    cJSON *b = NULL, *a;
+    enum mc_err err = dc_check_id(c, "organization", id);
+    if (err != MC_OK)
+        return err;
+    if (n == 0 || n > 8)
+        return MC_ERR_INVALID;
+    err = MC_ERR_NOMEM;
+    b = cJSON_CreateObject();
+    a = b != NULL ? cJSON_AddArrayToObject(b, "validations") : NULL;
+    for (size_t i = 0; a != NULL && i < n; i++) {
+        cJSON *o = cJSON_CreateObject();
+        if (o == NULL || !cJSON_AddItemToArray(a, o) || !dc_add_str(o, "type", types[i])) {
+            a = NULL;
+            break;
+        }
+    }
+    if (a == NULL)
+        goto out;
+    err = dc_pathf(path, sizeof path, "organization/%s/validation", id);
+    if (err == MC_OK)
+        err = dc_call(c, "POST", path, b, 204, NULL, NULL);
+out:
+    cJSON_Delete(b);
+    return err;
+}
+
+enum mc_err dc_domain_list(struct dc_client *c, const char *search, cJSON **out)
+{
+    char path[DC_PATH_MAX] = "domain";
+    enum mc_err err = dc_query_add(path, sizeof path, "filters[search]", search);
+    if (err == MC_OK)
+        err = dc_call(c, "GET", path, NULL, 200, out, NULL);
+    return err;
+}
+
+enum mc_err dc_domain_info(struct dc_client *c, const char *id, cJSON **out)
+{
+    return dc_get_by_id(c, "domain", id, "?include_dcv=true&include_validation=true", out);
+}
+
+enum mc_err dc_domain_create(struct dc_client *c, const char *name, int64_t org_id,
+                             const char *method, cJSON **out)
+{
+    cJSON *b = NULL, *o, *a, *v;
+    enum mc_err err;
+    if (name == NULL || !dc_name_ok(name) || strncmp(name, "*.", 2) == 0 || org_id <= 0)
+        return MC_ERR_INVALID;
+    err = MC_ERR_NOMEM;
+    b = cJSON_CreateObject();
+    o = b != NULL ? cJSON_AddObjectToObject(b, "organization") : NULL;
+    a = b != NULL ? cJSON_AddArrayToObject(b, "validations") : NULL;
+    v = cJSON_CreateObject();
+    if (a == NULL || v == NULL || !cJSON_AddItemToArray(a, v)) {
+        cJSON_Delete(v); /* not in the tree: ours to free */
+        goto out;
+    }
+    if (o == NULL)
+        goto out;
+    if (!dc_add_str(v, "type", "ov") || !dc_add_str(b, "name", name) ||
+        !dc_add_num(o, "id", org_id) || !dc_add_str(b, "dcv_method", method))
+        goto out;
+    err = dc_call(c, "POST", "domain", b, 201, out, NULL);
+out:
+    cJSON_Delete(b);
+    return err;
+}
+
+enum mc_err dc_domain_validate(struct dc_client *c, const char *id, cJSON **out)
+{
+    char path[DC_PATH_MAX];
+    enum mc_err err = dc_check_id(c, "domain", id);
+    if (err == MC_OK)
+        err = dc_pathf(path, sizeof path, "domain/%s/dcv/validate-token", id);
+    if (err == MC_OK)
+        err = dc_call(c, "PUT", path, NULL, 200, out, NULL);
+    return err;
+}
+
+enum mc_err dc_domain_token(struct dc_client *c, const char *id, cJSON **out)
+{
+    char path[DC_PATH_MAX];
+    enum mc_err err = dc_check_id(c, "domain", id);
+    if (err == MC_OK)
+        err = dc_pathf(path, sizeof path, "domain/%s/dcv/token", id);
+    if (err == MC_OK)
+        err = dc_call(c, "POST", path, NULL, 200, out, NULL);
+    return err;
+}
+
+enum mc_err dc_domain_method(struct dc_client *c, const char *id, const char *method, cJSON **out)
+{
+    char path[DC_PATH_MAX];
+    cJSON *b = NULL;
+    enum mc_err err = dc_check_id(c, "domain", id);
+    if (err != MC_OK)
+        return err;
+    if (method == NULL)
+        return MC_ERR_INVALID;
+    b = cJSON_CreateObject();
+    if (b == NULL || !dc_add_str(b, "dcv_method", method)) {
+        cJSON_Delete(b);
+        return MC_ERR_NOMEM;
+    }
+    err = dc_pathf(path, sizeof path, "domain/%s/dcv/method", id);
+    if (err == MC_OK)
+        err = dc_call(c, "PUT", path, b, 200, out, NULL);
+    cJSON_Delete(b);
     return err;
 }

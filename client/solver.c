@@ -688,6 +688,42 @@ enum mc_err solver_txt_cleanup(struct solver *sv, const char *fqdn, const char *
     return err;
 }
 
+static enum mc_err sv_cname_check(const struct solver *sv, const char *fqdn, const char *target)
+{
+    if (sv == NULL || sv->ops == NULL || fqdn == NULL || target == NULL)
+        return MC_ERR_INVALID;
+    if (!sv_is_dns_kind(sv->cfg.kind) || sv->cname == NULL || sv->cname->present == NULL ||
+        sv->cname->cleanup == NULL)
+        return MC_ERR_UNSUPPORTED;
+    if (!sv_fqdn_ok(fqdn) || !sv_fqdn_ok(target)) {
+        log_msg(LOGL_WARN, "solver.refused", "reason=\"CNAME name or target not acceptable\"");
+        return MC_ERR_INVALID;
+    }
+    return MC_OK;
+}
+
+enum mc_err solver_cname_present(struct solver *sv, const char *fqdn, const char *target)
+{
+    enum mc_err err = sv_cname_check(sv, fqdn, target);
+    if (err != MC_OK)
+        return err;
+    err = sv->cname->present(sv, fqdn, target);
+    log_msg(err == MC_OK ? LOGL_DEBUG : LOGL_WARN, "solver.cname_present", "fqdn=%s target=%s err=%s",
+            fqdn, target, mc_strerror(err));
+    return err;
+}
+
+enum mc_err solver_cname_cleanup(struct solver *sv, const char *fqdn, const char *target)
+{
+    enum mc_err err = sv_cname_check(sv, fqdn, target);
+    if (err != MC_OK)
+        return err;
+    err = sv->cname->cleanup(sv, fqdn, target);
+    log_msg(err == MC_OK ? LOGL_DEBUG : LOGL_WARN, "solver.cname_cleanup", "fqdn=%s err=%s", fqdn,
+            mc_strerror(err));
+    return err;
+}
+
 static enum mc_err sv_gen_file_check(const struct solver *sv, const char *url_path)
 {
     if (sv == NULL || sv->ops == NULL)

@@ -122,6 +122,18 @@ MC_MUST_CHECK enum mc_err solver_txt_wait_ready(struct solver *sv, const char *f
                                                 const char *value);
 MC_MUST_CHECK enum mc_err solver_txt_cleanup(struct solver *sv, const char *fqdn,
                                              const char *value);
+/* CNAME (the DNS kinds; MC_ERR_UNSUPPORTED for the others): DigiCert's dns-cname-token
+ * DCV wants "_dnsauth.<name>" CNAME "<random value>.dcv.digicert.com". fqdn and target are
+ * DNS names as for solver_txt_* (MC_ERR_INVALID otherwise). present sets the one CNAME at
+ * fqdn (a name holds one CNAME: a previous one is replaced), cleanup removes it. The
+ * management API kind posts /set-cname {"host","target"} and /clear-cname {"host"}
+ * (pebble-challtestsrv's calls, dnsmock has them); RFC 2136 adds the CNAME RR and deletes
+ * exactly that RR; the hook is called with CERTCLI_CHALLENGE "dns-cname",
+ * CERTCLI_CNAME_TARGET the target (CERTCLI_TXT_VALUE holds it too). */
+MC_MUST_CHECK enum mc_err solver_cname_present(struct solver *sv, const char *fqdn,
+                                               const char *target);
+MC_MUST_CHECK enum mc_err solver_cname_cleanup(struct solver *sv, const char *fqdn,
+                                               const char *target);
 /* Files (the HTTP kinds; MC_ERR_UNSUPPORTED for the others): url_path is a path under
  * "/.well-known/" of 1..4 segments of [A-Za-z0-9._-] none starting with '.' (so never
  * ".."), content 1..4096 bytes of printable ASCII, tab and newlines; MC_ERR_INVALID

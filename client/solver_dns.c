@@ -51,6 +51,7 @@ extern char **environ;
 /* What was presented, enough to take it away again (the hook wants it all). */
 struct svd_rec {
     enum ch_type type;
+    bool cname; /* a CNAME record (value is its target), not a TXT */
     char *fqdn;
     char *value;
     char *domain;
@@ -114,9 +115,9 @@ static enum mc_err svd_rec_new(const struct chall_ctx *c, struct svd_rec **out)
 static char *svd_key(const struct svd_rec *r)
 {
     size_t n = strlen(r->fqdn) + strlen(r->value) + 2;
-    char *k = malloc(n);
+    char *k = malloc(n + 2);
     if (k != NULL)
-        snprintf(k, n, "%s %s", r->fqdn, r->value);
+        snprintf(k, n + 2, "%s%s %s", r->cname ? "C" : "", r->fqdn, r->value);
     return k;
 }
 
@@ -284,6 +285,57 @@ out:
 
 static const struct solver_gen_ops svd_gen_ops = {svd_txt_present, svd_txt_cleanup, NULL, NULL};
 
+/* A CNAME record: as a generic TXT, flagged so that every backend writes a CNAME. */
+static enum mc_err svd_cname_change(struct solver *sv, const char *fqdn, const char *target,
+                                    bool add)
+{
+    struct svd *d = sv->impl;
+    struct svd_rec *r = NULL;
+    char *key = NULL;
+    enum mc_err err = svd_grec_new(fqdn, target, &r);
+    if (err != MC_OK)
+        return err;
+    r->cname = true;
+    key = svd_key(r);
+    if (key == NULL) {
+        err = MC_ERR_NOMEM;
+        goto out;
+    }
+    log_msg(LOGL_INFO, add ? "solver.dns.present" : "solver.dns.cleanup", "fqdn=%s cname=%s",
+            r->fqdn, r->value);
+    if (!add) {
+        (void)sv_table_del(d->recs, key);
+        err = d->be->del(sv, d, r);
+        goto out;
+    }
+    err = sv_table_put(d->recs, key, r->fqdn, NULL);
+    if (err != MC_OK)
+        goto out;
+    err = d->be->add(sv, d, r);
+    if (err != MC_OK) {
+        (void)sv_table_del(d->recs, key);
+        goto out;
+    }
+    err = sv_table_put(d->recs, key, r->fqdn, r);
+    r = NULL;
+out:
+    svd_rec_free(r);
+    free(key);
+    return err;
+}
+
+static enum mc_err svd_cname_present(struct solver *sv, const char *fqdn, const char *target)
+{
+    return svd_cname_change(sv, fqdn, target, true);
+}
+
+static enum mc_err svd_cname_cleanup(struct solver *sv, const char *fqdn, const char *target)
+{
+    return svd_cname_change(sv, fqdn, target, false);
+}
+
+static const struct solver_cname_ops svd_cname_ops = {svd_cname_present, svd_cname_cleanup};
+
 static enum mc_err svd_new(struct solver *sv, const struct svd_backend *be, struct svd **out)
 {
     enum mc_err err;
@@ -304,6 +356,7 @@ static enum mc_err svd_new(struct solver *sv, const struct svd_backend *be, stru
     sv->impl = d;
     sv->ops = &svd_ops;
     sv->gen = &svd_gen_ops;
+    sv->cname = &svd_cname_ops;
     *out = d;
     return MC_OK;
 }
@@ -378,11 +431,30 @@ out:
     return err;
 }
 
+/* challtestsrv's /set-cname {"host","target"} and /clear-cname {"host"} (target NULL). */
+static enum mc_err svd_mgmt_cname(const char *base, const char *path, const char *fqdn,
+                                  const char *target)
+{
+    enum mc_err err = MC_ERR_NOMEM;
+    cJSON *j = cJSON_CreateObject();
+    if (j == NULL || cJSON_AddStringToObject(j, "host", fqdn) == NULL)
+        goto out;
+    if (target != NULL && cJSON_AddStringToObject(j, "target", target) == NULL)
+        goto out;
+    err = svd_mgmt_post(base, path, j);
+out:
+    cJSON_Delete(j);
+    return err;
+}
+
 static enum mc_err svd_mgmt_add(struct solver *sv, struct svd *d, const struct svd_rec *r)
 {
     enum mc_err err;
     pthread_mutex_lock(&d->mu);
-    err = svd_mgmt_txt(sv->cfg.mgmt_url, "/set-txt", r->fqdn, r->value);
+    if (r->cname)
+        err = svd_mgmt_cname(sv->cfg.mgmt_url, "/set-cname", r->fqdn, r->value);
+    else
+        err = svd_mgmt_txt(sv->cfg.mgmt_url, "/set-txt", r->fqdn, r->value);
     pthread_mutex_unlock(&d->mu);
     return err;
 }
@@ -397,7 +469,9 @@ static void svd_collect(void *arg, const char *key, const char *value, void *dat
 {
     struct svd_readd *ra = arg;
     const char *sp = strchr(key, ' ');
-    (void)data;
+    const struct svd_rec *rec = data;
+    if (rec != NULL && rec->cname)
+        return; /* a CNAME is no TXT value to put back */
     if (sp != NULL && strcmp(value, ra->fqdn) == 0 &&
         ra->n < sizeof ra->values / sizeof ra->values[0])
         ra->values[ra->n++] = strdup(sp + 1);
@@ -409,6 +483,12 @@ static enum mc_err svd_mgmt_del(struct solver *sv, struct svd *d, const struct s
 {
     enum mc_err err;
     struct svd_readd ra = {r->fqdn, {0}, 0};
+    if (r->cname) {
+        pthread_mutex_lock(&d->mu);
+        err = svd_mgmt_cname(sv->cfg.mgmt_url, "/clear-cname", r->fqdn, NULL);
+        pthread_mutex_unlock(&d->mu);
+        return err;
+    }
     pthread_mutex_lock(&d->mu);
     err = svd_mgmt_txt(sv->cfg.mgmt_url, "/clear-txt", r->fqdn, NULL);
     sv_table_each(d->recs, svd_collect, &ra);
@@ -600,7 +680,11 @@ static enum mc_err svd_2136_change(struct solver *sv, struct svd *d, const struc
         err = MC_ERR_NOMEM;
         goto out;
     }
-    snprintf(text, n, "%s %d IN TXT \"%s\"", r->fqdn, add ? SVD_TTL : 0, r->value);
+    if (r->cname) /* the target is a checked DNS name: no quoting needed */
+        snprintf(text, n, "%s %d IN CNAME %s%s", r->fqdn, add ? SVD_TTL : 0, r->value,
+                 r->value[strlen(r->value) - 1] == '.' ? "" : ".");
+    else
+        snprintf(text, n, "%s %d IN TXT \"%s\"", r->fqdn, add ? SVD_TTL : 0, r->value);
     if (ldns_rr_new_frm_str(&rr, text, 0, NULL, NULL) != LDNS_STATUS_OK) {
         err = MC_ERR_INVALID;
         goto out;
@@ -807,7 +891,8 @@ static enum mc_err svd_hook_run(struct solver *sv, const char *action, const str
         {"CERTCLI_TXT_VALUE", r->value},
         {"CERTCLI_TOKEN", r->token},
         {"CERTCLI_KEY_AUTH", r->key_auth},
-        {"CERTCLI_CHALLENGE", r->type != 0 ? ch_type_name(r->type) : "dns-txt"},
+        {"CERTCLI_CHALLENGE", r->type != 0 ? ch_type_name(r->type) : r->cname ? "dns-cname" : "dns-txt"},
+        {"CERTCLI_CNAME_TARGET", r->cname ? r->value : ""},
     };
     const size_t nvars = sizeof vars / sizeof vars[0];
 

@@ -43,12 +43,20 @@ struct solver_gen_ops {
     enum mc_err (*file_cleanup)(struct solver *sv, const char *url_path);
 };
 
+/* CNAME records (solver_cname_*: DigiCert's dns-cname-token), for the DNS kinds. Called
+ * only with names that passed sv_fqdn_ok. */
+struct solver_cname_ops {
+    enum mc_err (*present)(struct solver *sv, const char *fqdn, const char *target);
+    enum mc_err (*cleanup)(struct solver *sv, const char *fqdn, const char *target);
+};
+
 struct solver {
     const struct solver_ops *ops;
     struct solver_config cfg; /* strings are private copies (solver.c) */
     void *impl;               /* the kind's state */
     uint16_t port;            /* the bound port of a standalone kind */
     const struct solver_gen_ops *gen; /* NULL: no generic entry points */
+    const struct solver_cname_ops *cname; /* NULL: no CNAME entry points */
 };
 
 /* True if s is 1..SV_TOKEN_MAX base64url characters (RFC 8555 section 8.1: a token is

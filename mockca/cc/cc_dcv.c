@@ -16,6 +16,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "mockca/cc/cc_int.h"
+#include "mockca/va.h"
 
 #define CC_HTTP_MAX 4096 /* fileauth.txt holds one value or a few tokens */
 #define CC_TXT_MAX 32    /* TXT strings kept per name */
@@ -945,4 +946,221 @@ void cc_h_domain_emails(struct cc_ctx *c)
     }
     cc_send_emails(c->cc, NULL, d->id, d->name, NULL);
     cc_no_content(c);
+}
+
+/* ---- domains: list and create ------------------------------------------------------- */
+
+/* True if s is a DNS name CertCentral would take as a domain: LDH labels of 1..63, at
+ * least two labels, at most 253 characters, no wildcard (a domain is a base name). */
+static bool cc_domain_name_ok(const char *s)
+{
+    size_t n = strlen(s), label = 0, labels = 1;
+    if (n == 0 || n > 253 || s[0] == '.' || s[n - 1] == '.' || s[0] == '-')
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch == '.') {
+            if (label == 0 || s[i - 1] == '-')
+                return false;
+            label = 0;
+            labels++;
+            continue;
+        }
+        if (!isalnum(ch) && ch != '-')
+            return false;
+        if (++label > 63)
+            return false;
+    }
+    return labels >= 2;
+}
+
+/* GET /domain: {"domains":[{id,is_active,name,date_created,organization{id,status,name,
+ * display_name,is_active},validations[...],dcv_method,container{id,name}}],"page"}.
+ * [I] filters[organization_id] and filters[search] (a substring of the name). */
+void cc_h_domain_list(struct cc_ctx *c)
+{
+    struct cc_server *cc = c->cc;
+    const char *forg = http_request_query(c->req, "filters[organization_id]");
+    const char *fsearch = http_request_query(c->req, "filters[search]");
+    int64_t limit, offset, org = 0;
+    size_t total = 0;
+    char ts[40];
+    cJSON *j, *a;
+
+    if (!cc_paging(c, &limit, &offset))
+        return;
+    if (forg != NULL && !cc_parse_id(forg, &org)) {
+        cc_err(c, 400, "invalid_value:filters[organization_id]",
+               "filters[organization_id] contains an invalid value.");
+        return;
+    }
+    if (fsearch != NULL && strlen(fsearch) > 253) {
+        cc_err(c, 400, "invalid_value:filters[search]", "filters[search] contains an invalid value.");
+        return;
+    }
+    j = cJSON_CreateObject();
+    a = cJSON_AddArrayToObject(j, "domains");
+    for (size_t i = 0; a != NULL && i < cc->domains.n; i++) {
+        const struct cc_domain *d = cc->domains.v[i];
+        bool ok = d->approved && d->approved_at + 397 * CC_DAY > c->now;
+        const struct cc_org *g;
+        if (d->account_id != c->key->account_id || (org != 0 && d->org_id != org) ||
+            (fsearch != NULL && strcasestr(d->name, fsearch) == NULL))
+            continue;
+        if (total++ < (size_t)offset || total > (size_t)(offset + limit))
+            continue;
+        cJSON *dj = cJSON_CreateObject();
+        cJSON_AddItemToArray(a, dj);
+        cc_add_num(dj, "id", (double)d->id);
+        cJSON_AddBoolToObject(dj, "is_active", true);
+        cc_add_str(dj, "name", d->name);
+        cc_add_str(dj, "date_created", cc_iso(d->created, ts, sizeof(ts)));
+        g = cc_org_get(cc, d->org_id, 0);
+        if (g != NULL) {
+            cJSON *oj = cJSON_AddObjectToObject(dj, "organization");
+            const cJSON *nm = cJSON_GetObjectItemCaseSensitive(g->info, "name");
+            cc_add_num(oj, "id", (double)g->id);
+            cc_add_str(oj, "status", strcmp(g->ov, "active") == 0 ? "active" : "pending");
+            cc_add_str(oj, "name", cJSON_IsString(nm) ? nm->valuestring : "");
+            cc_add_str(oj, "display_name", cJSON_IsString(nm) ? nm->valuestring : "");
+            cJSON_AddBoolToObject(oj, "is_active", true);
+        }
+        cJSON *va = cJSON_AddArrayToObject(dj, "validations");
+        cJSON *v = cJSON_CreateObject();
+        cJSON_AddItemToArray(va, v);
+        cc_add_str(v, "type", "ov");
+        cc_add_str(v, "name", "OV");
+        cc_add_str(v, "description", "Normal Organization Validation");
+        if (ok)
+            cc_add_str(v, "validated_until", cc_iso(d->approved_at + 397 * CC_DAY, ts, sizeof(ts)));
+        cc_add_str(v, "status", ok ? "active" : "pending");
+        cc_add_str(v, "dcv_status", ok ? "complete" : "pending");
+        cc_add_str(dj, "dcv_method", d->method);
+        cJSON *ct = cJSON_AddObjectToObject(dj, "container");
+        cc_add_num(ct, "id", 1);
+        cc_add_str(ct, "name", "mockca");
+    }
+    cc_page_json(j, total, limit, offset);
+    cc_send(c, 200, j);
+}
+
+/* POST /domain {"name","organization":{"id"},"validations":[{"type"}],"dcv_method"} ->
+ * 201 {"id"} plus, for a token method, "dcv_token" (as change method answers). A domain
+ * the account has already is 400 [I] duplicate_domain. Email sends the DCV emails. */
+void cc_h_domain_create(struct cc_ctx *c)
+{
+    struct cc_server *cc = c->cc;
+    const char *name = NULL, *m = "email";
+    const cJSON *org = NULL, *vals = NULL, *v;
+    int64_t org_id = 0;
+    struct cc_domain *d = NULL;
+    char lower[256];
+    cJSON *j;
+
+    if (!cc_need_body(c))
+        return;
+    if (json_get_string(c->body, "name", &name) != MC_OK || strlen(name) >= sizeof(lower)) {
+        cc_err(c, 400, "invalid_value:name", "name contains an invalid value.");
+        return;
+    }
+    for (size_t i = 0; i <= strlen(name); i++)
+        lower[i] = (char)tolower((unsigned char)name[i]);
+    if (!cc_domain_name_ok(lower)) {
+        cc_err(c, 400, "invalid_value:name", "name contains an invalid value.");
+        return;
+    }
+    if (json_get_object(c->body, "organization", &org) != MC_OK ||
+        json_get_int(org, "id", 1, INT64_MAX, &org_id) != MC_OK) {
+        cc_err(c, 400, "invalid_value:organization", "organization contains an invalid value.");
+        return;
+    }
+    if (json_get_array(c->body, "validations", &vals) == MC_ERR_INVALID) {
+        cc_err(c, 400, "invalid_value:validations", "validations contains an invalid value.");
+        return;
+    }
+    cJSON_ArrayForEach(v, vals)
+    {
+        const char *t = NULL;
+        if (!cJSON_IsObject(v) || json_get_string(v, "type", &t) != MC_OK ||
+            (strcmp(t, "ov") != 0 && strcmp(t, "ev") != 0)) {
+            cc_err(c, 400, "invalid_value:validations", "validations contains an invalid value.");
+            return;
+        }
+    }
+    if (json_get_string(c->body, "dcv_method", &m) == MC_ERR_INVALID || !cc_method_valid(m)) {
+        cc_err(c, 400, "invalid_dcv_method", "The DCV method is not valid.");
+        return;
+    }
+    if (cc_org_get(cc, org_id, c->key->account_id) == NULL) {
+        cc_err(c, 404, "not_found|organization", "The specified organization was not found.");
+        return;
+    }
+    for (size_t i = 0; i < cc->domains.n; i++) {
+        const struct cc_domain *o = cc->domains.v[i];
+        if (o->account_id == c->key->account_id && strcmp(o->name, lower) == 0) {
+            cc_err(c, 400, "duplicate_domain", "The domain already exists in the account.");
+            return;
+        }
+    }
+    if (cc->domains.n >= CC_MAX_OBJS) {
+        cc_err(c, 429, "request_limit_exceeded", "Service unavailable, please limit request volume");
+        return;
+    }
+    d = calloc(1, sizeof(*d));
+    if (d == NULL || (d->name = strdup(lower)) == NULL) {
+        free(d);
+        cc_nomem(c);
+        return;
+    }
+    d->id = cc->next_dom++;
+    d->account_id = c->key->account_id;
+    d->org_id = org_id;
+    d->created = c->now;
+    snprintf(d->method, sizeof(d->method), "%s", m);
+    if ((cc_method_token(m) && !cc_domain_new_token(d, c->now)) ||
+        cc_vec_push(&cc->domains, d) != MC_OK) {
+        free(d->name);
+        free(d);
+        cc_nomem(c);
+        return;
+    }
+    j = cJSON_CreateObject();
+    cc_add_num(j, "id", (double)d->id);
+    if (cc_method_token(m))
+        cc_domain_token_json(j, d, strcmp(m, "dns-cname-token") == 0);
+    else
+        cc_send_emails(cc, NULL, d->id, d->name, NULL);
+    cc_send(c, 201, j);
+}
+
+/* ---- CAA ---------------------------------------------------------------------------- */
+
+/* The issuer domain names DigiCert's CAA documentation lists for CertCentral's brands. */
+static const char *const cc_caa_domains[] = {
+    "digicert.com", "www.digicert.com", "digicert.ne.jp", "cybertrust.ne.jp", "symantec.com",
+    "thawte.com",   "geotrust.com",     "rapidssl.com",   "digitalcertvalidation.com",
+};
+
+size_t cc_caa_check(const struct cc_server *cc, char *const *names, size_t n)
+{
+    struct va_config vc;
+    if (cc->dns_server == NULL)
+        return n; /* no DNS to ask: nothing can forbid it */
+    memset(&vc, 0, sizeof(vc));
+    vc.dns_server = cc->dns_server;
+    vc.timeout_ms = cc->dcv_timeout_ms;
+    for (size_t i = 0; i < n; i++) {
+        struct ident id = {IDENT_DNS, NULL};
+        struct va_result r;
+        bool wild = strncmp(names[i], "*.", 2) == 0;
+        memset(&r, 0, sizeof(r));
+        id.value = (char *)(wild ? names[i] + 2 : names[i]);
+        va_caa(&vc, &id, wild, cc_caa_domains, sizeof(cc_caa_domains) / sizeof(cc_caa_domains[0]),
+               &r);
+        if (!r.valid) {
+            log_msg(LOGL_INFO, "cc.caa.forbids", "name=%s detail=\"%s\"", names[i], r.error.detail);
+            return i;
+        }
+    }
+    return n;
 }

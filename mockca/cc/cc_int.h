@@ -84,6 +84,7 @@ struct cc_cert {
     int64_t not_before, not_after;
     int key_size;
     bool archived;
+    bool duplicate;       /* a duplicate (A0): same order, another key; never the current */
 };
 
 struct cc_request {
@@ -222,6 +223,19 @@ void cc_h_request_status(struct cc_ctx *c);
 void cc_h_org_info(struct cc_ctx *c);
 void cc_h_org_validation(struct cc_ctx *c);
 void cc_h_org_validation_submit(struct cc_ctx *c);
+void cc_h_org_list(struct cc_ctx *c);
+void cc_h_org_create(struct cc_ctx *c);
+void cc_h_duplicate(struct cc_ctx *c);
+void cc_h_duplicate_list(struct cc_ctx *c);
+void cc_h_request_list(struct cc_ctx *c);
+/* Paging of a list endpoint: ?limit (1..1000, default 1000) and ?offset (>= 0); false
+ * with a 400 invalid_value:<name> sent when either is malformed. */
+bool cc_paging(struct cc_ctx *c, int64_t *limit, int64_t *offset);
+/* {"total","limit","offset"} added to j as "page". */
+void cc_page_json(cJSON *j, size_t total, int64_t limit, int64_t offset);
+/* An organization's JSON as order info and GET /organization show it (full: the address,
+ * status and is_active too). */
+void cc_org_json(cJSON *o, const struct cc_org *g, bool full);
 /* Issues the order's pending certificate when approval, DCV and organization validation
  * are all done. Returns true when it issued. */
 bool cc_order_try_issue(struct cc_server *cc, struct cc_order *o);
@@ -253,6 +267,12 @@ void cc_h_domain_validate(struct cc_ctx *c);
 void cc_h_domain_token(struct cc_ctx *c);
 void cc_h_domain_method(struct cc_ctx *c);
 void cc_h_domain_emails(struct cc_ctx *c);
+void cc_h_domain_list(struct cc_ctx *c);
+void cc_h_domain_create(struct cc_ctx *c);
+/* CAA (RFC 8659) for every name through mockca's VA, against DigiCert's CAA identifiers
+ * (digicert.com and the brands it issues under). Call without cc->mu held. Returns the
+ * index of the first name that forbids issuance, or n when all allow it. */
+size_t cc_caa_check(const struct cc_server *cc, char *const *names, size_t n);
 /* Records the DCV emails for name on order (the five constructed addresses, or `only`). */
 void cc_send_emails(struct cc_server *cc, struct cc_order *o, int64_t domain_id,
                     const char *name, const char *only);

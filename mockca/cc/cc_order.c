@@ -786,6 +786,20 @@ void cc_h_order_place(struct cc_ctx *c)
         cc_err(c, 429, "request_limit_exceeded", "Service unavailable, please limit request volume");
         goto out;
     }
+    /* CAA (RFC 8659; A0's caa_check_failed|<name>) [I]: checked once, at placement, through
+     * mockca's VA; the lookups go out without the lock. */
+    {
+        size_t bad;
+        pthread_mutex_unlock(&cc->mu);
+        bad = cc_caa_check(cc, p.names, p.nnames);
+        pthread_mutex_lock(&cc->mu);
+        if (bad < p.nnames) {
+            char code[CC_MAX_STR + 32];
+            snprintf(code, sizeof(code), "caa_check_failed|%s", p.names[bad]);
+            cc_err(c, 400, code, "CAA records do not allow DigiCert to issue for this name.");
+            goto out;
+        }
+    }
     /* Instant DV issuance (A10): every name must show a valid request token where the
      * chosen method looks. The lookups go out without the lock. */
     if (p.use_auth_key && (strcmp(p.method, "dns-txt-token") == 0 ||
@@ -973,7 +987,7 @@ static void cc_user_json(cJSON *o, const char *key, int64_t user_id)
     cc_add_str(u, "email", email);
 }
 
-static void cc_org_json(cJSON *o, const struct cc_org *g, bool full)
+void cc_org_json(cJSON *o, const struct cc_org *g, bool full)
 {
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(g->info, "name");
     cc_add_num(o, "id", (double)g->id);
@@ -1750,7 +1764,7 @@ void cc_h_reissue_list(struct cc_ctx *c)
     a = cJSON_AddArrayToObject(j, "certificates");
     for (size_t i = cc->certs.n; a != NULL && i-- > 0;) {
         const struct cc_cert *x = cc->certs.v[i];
-        if (x->order_id != o->id || (x->archived && !show_archived))
+        if (x->order_id != o->id || x->duplicate || (x->archived && !show_archived))
             continue;
         cJSON *cj = cJSON_CreateObject();
         cJSON_AddItemToArray(a, cj);
@@ -2014,6 +2028,11 @@ void cc_h_request_status(struct cc_ctx *c)
     if (o != NULL && strcmp(st, "approved") == 0) {
         if (strcmp(r->type, "revoke") == 0) {
             cc_do_revoke(cc, o, r->whole_order ? NULL : cc_cert_get(cc, r->cert_id), r->reason);
+        } else if (strcmp(r->type, "duplicate") == 0) {
+            struct cc_cert *x = cc_cert_get(cc, r->cert_id);
+            if (x != NULL && x->leaf == NULL && !cc_issue_cert(cc, o, x, c->now))
+                log_msg(LOGL_WARN, "cc.issue.failed", "order=%lld duplicate=%lld",
+                        (long long)o->id, (long long)x->id);
         } else if (strcmp(r->type, "new_request") == 0) {
             if (strcmp(o->status, "needs_approval") == 0)
                 cc_order_set_status(cc, o, "pending");
@@ -2027,6 +2046,9 @@ void cc_h_request_status(struct cc_ctx *c)
             if (x != NULL)
                 snprintf(x->status, sizeof(x->status), "rejected");
             cc_order_set_status(cc, o, "rejected");
+        } else if (strcmp(r->type, "duplicate") == 0) {
+            if (x != NULL)
+                snprintf(x->status, sizeof(x->status), "rejected");
         } else if (strcmp(r->type, "reissue") == 0 && o->reissue_cert_id == r->cert_id) {
             if (x != NULL)
                 snprintf(x->status, sizeof(x->status), "rejected");
@@ -2035,4 +2057,316 @@ void cc_h_request_status(struct cc_ctx *c)
         }
     }
     cc_no_content(c);
+}
+
+/* ---- paging, shared by the list endpoints --------------------------------------------- */
+
+bool cc_paging(struct cc_ctx *c, int64_t *limit, int64_t *offset)
+{
+    if (!cc_query_int(c, "limit", 1, 1000, 1000, limit)) {
+        cc_err(c, 400, "invalid_value:limit", "limit contains an invalid value.");
+        return false;
+    }
+    if (!cc_query_int(c, "offset", 0, INT32_MAX, 0, offset)) {
+        cc_err(c, 400, "invalid_value:offset", "offset contains an invalid value.");
+        return false;
+    }
+    return true;
+}
+
+void cc_page_json(cJSON *j, size_t total, int64_t limit, int64_t offset)
+{
+    cJSON *pg = cJSON_AddObjectToObject(j, "page");
+    cc_add_num(pg, "total", (double)total);
+    cc_add_num(pg, "limit", (double)limit);
+    cc_add_num(pg, "offset", (double)offset);
+}
+
+/* ---- duplicates (A0: 201; requests of type "duplicate", A9) --------------------------- */
+
+/* POST /order/certificate/{order_id}/duplicate: another certificate for names of an issued
+ * order, usually with another key. [I] The names must be names of the order (no new DCV);
+ * the duplicate ends when the order's current certificate ends. It waits for approval like
+ * a reissue; approved, it is signed at once (the order's DCV is done). The order's status
+ * and its current certificate do not change. */
+void cc_h_duplicate(struct cc_ctx *c)
+{
+    struct cc_server *cc = c->cc;
+    struct cc_order *o;
+    struct cc_parsed p;
+    struct cc_perr pe;
+    struct cc_cert *x = NULL, *cur;
+    struct cc_request *r = NULL;
+    const char *comments = NULL;
+    bool approved;
+    cJSON *j;
+
+    memset(&p, 0, sizeof(p));
+    if (!cc_need_body(c))
+        return;
+    o = cc_order_or_404(c);
+    if (o == NULL)
+        return;
+    if (!cc_order_parse(c->body, o->product, true, c->now, &p, &pe)) {
+        cc_err(c, pe.status, pe.code, pe.msg);
+        goto out;
+    }
+    if (p.skip_approval && c->key->role != CC_ROLE_ADMIN) {
+        cc_err(c, 403, "access_denied|missing_permission",
+               "skip_approval needs an administrator key.");
+        goto out;
+    }
+    cur = cc_cert_get(cc, o->cert_id);
+    if (strcmp(o->status, "issued") != 0 || cur == NULL || cur->leaf == NULL) {
+        cc_err(c, 400, "invalid_status|order", "Only issued orders can be duplicated.");
+        goto out;
+    }
+    for (size_t i = 0; i < p.nnames; i++) {
+        bool known = false;
+        for (size_t k = 0; k < o->names.n && !known; k++)
+            known = strcmp(((struct cc_name *)o->names.v[k])->name, p.names[i]) == 0;
+        if (!known) {
+            cc_err(c, 400, "invalid_value:dns_names",
+                   "A duplicate may only contain names of the order.");
+            goto out;
+        }
+    }
+    if (json_get_string(c->body, "comments", &comments) != MC_OK)
+        comments = NULL;
+    x = cc_cert_new(cc, &p, o->id, c->now);
+    if (x == NULL)
+        goto nomem;
+    x->duplicate = true;
+    x->not_after = cur->not_after;
+    approved = p.skip_approval || cc->auto_approve;
+    r = cc_request_new(cc, c, "duplicate", o->id, x->id, approved, comments);
+    if (r == NULL)
+        goto nomem;
+    x->request_id = r->id;
+    if (approved && !cc_issue_cert(cc, o, x, c->now))
+        log_msg(LOGL_WARN, "cc.issue.failed", "order=%lld duplicate=%lld", (long long)o->id,
+                (long long)x->id);
+    j = cJSON_CreateObject();
+    cc_add_num(j, "id", (double)o->id);
+    cc_add_num(j, "certificate_id", (double)x->id);
+    {
+        cJSON *reqs = cJSON_AddArrayToObject(j, "requests");
+        cJSON *ro = cJSON_CreateObject();
+        cJSON_AddItemToArray(reqs, ro);
+        cc_add_num(ro, "id", (double)r->id);
+        cc_add_str(ro, "status", r->status);
+    }
+    if (x->leaf != NULL) {
+        cJSON *chain = cc_chain_json(cc, x, true);
+        if (chain != NULL)
+            cJSON_AddItemToObject(j, "certificate_chain", chain);
+    }
+    cc_send(c, 201, j);
+    goto out;
+nomem:
+    cc_nomem(c);
+out:
+    cc_parsed_free(&p);
+}
+
+/* GET /order/certificate/{order_id}/duplicate: {"certificates":[...]} as list reissues. */
+void cc_h_duplicate_list(struct cc_ctx *c)
+{
+    struct cc_server *cc = c->cc;
+    struct cc_order *o = cc_order_or_404(c);
+    char ts[40];
+    cJSON *j, *a;
+    if (o == NULL)
+        return;
+    j = cJSON_CreateObject();
+    a = cJSON_AddArrayToObject(j, "certificates");
+    for (size_t i = cc->certs.n; a != NULL && i-- > 0;) {
+        const struct cc_cert *x = cc->certs.v[i];
+        char serial[80];
+        if (x->order_id != o->id || !x->duplicate)
+            continue;
+        cJSON *cj = cJSON_CreateObject();
+        cJSON_AddItemToArray(a, cj);
+        cc_add_num(cj, "id", (double)x->id);
+        cc_add_str(cj, "thumbprint", x->thumb);
+        snprintf(serial, sizeof(serial), "%s", x->serial);
+        for (char *q = serial; *q != '\0'; q++)
+            *q = (char)toupper((unsigned char)*q);
+        cc_add_str(cj, "serial_number", serial);
+        cc_add_str(cj, "common_name", x->cn);
+        cc_names_json(cj, "dns_names", x);
+        cc_add_str(cj, "status", x->status);
+        cc_add_str(cj, "date_created", cc_iso(x->created, ts, sizeof(ts)));
+        if (x->leaf != NULL) {
+            cc_add_str(cj, "date_issued", cc_iso(x->issued, ts, sizeof(ts)));
+            cc_add_str(cj, "valid_till", cc_date(x->not_after, ts, sizeof(ts)));
+            cc_add_num(cj, "days_remaining",
+                       (double)(x->not_after > c->now ? (x->not_after - c->now) / CC_DAY : 0));
+        }
+        cc_add_str(cj, "csr", x->csr);
+        cc_add_num(cj, "key_size", x->key_size);
+        cc_add_num(cj, "user_id", (double)o->user_id);
+        cc_add_str(cj, "firstname", "API");
+        cc_add_str(cj, "lastname", "User");
+    }
+    cc_send(c, 200, j);
+}
+
+/* ---- GET /request: the account's requests ------------------------------------------- */
+
+/* [I] The spec has request info only (A9); CertCentral's list lives at GET /request with
+ * filters[status] and filters[type] and the usual paging. Newest first. */
+void cc_h_request_list(struct cc_ctx *c)
+{
+    struct cc_server *cc = c->cc;
+    const char *fstatus = http_request_query(c->req, "filters[status]");
+    const char *ftype = http_request_query(c->req, "filters[type]");
+    int64_t limit, offset;
+    size_t total = 0;
+    cJSON *j, *a;
+    static const char *const sts[] = {"pending", "approved", "rejected", "submitted"};
+    static const char *const tys[] = {"new_request", "reissue", "revoke", "duplicate"};
+    bool ok;
+
+    if (!cc_paging(c, &limit, &offset))
+        return;
+    ok = fstatus == NULL;
+    for (size_t i = 0; !ok && i < 4; i++)
+        ok = strcmp(fstatus, sts[i]) == 0;
+    if (!ok) {
+        cc_err(c, 400, "invalid_value:filters[status]", "filters[status] contains an invalid value.");
+        return;
+    }
+    ok = ftype == NULL;
+    for (size_t i = 0; !ok && i < 4; i++)
+        ok = strcmp(ftype, tys[i]) == 0;
+    if (!ok) {
+        cc_err(c, 400, "invalid_value:filters[type]", "filters[type] contains an invalid value.");
+        return;
+    }
+    j = cJSON_CreateObject();
+    a = cJSON_AddArrayToObject(j, "requests");
+    for (size_t i = cc->requests.n; a != NULL && i-- > 0;) {
+        const struct cc_request *r = cc->requests.v[i];
+        const struct cc_order *o;
+        if (r->account_id != c->key->account_id ||
+            (fstatus != NULL && strcmp(fstatus, r->status) != 0) ||
+            (ftype != NULL && strcmp(ftype, r->type) != 0))
+            continue;
+        if (total++ < (size_t)offset || total > (size_t)(offset + limit))
+            continue;
+        cJSON *rj = cJSON_CreateObject();
+        cJSON_AddItemToArray(a, rj);
+        cc_request_json(cc, rj, r);
+        o = cc_order_get(cc, r->order_id, 0);
+        if (o != NULL) {
+            const struct cc_cert *x = cc_cert_get(cc, r->cert_id != 0 ? r->cert_id : o->cert_id);
+            cJSON *oj = cJSON_AddObjectToObject(rj, "order");
+            cc_add_num(oj, "id", (double)o->id);
+            cc_add_str(oj, "status", o->status);
+            if (x != NULL) {
+                cJSON *cj = cJSON_AddObjectToObject(oj, "certificate");
+                cc_add_num(cj, "id", (double)x->id);
+                cc_add_str(cj, "common_name", x->cn);
+            }
+            cc_product_json(cJSON_AddObjectToObject(oj, "product"), o->product, false);
+        }
+    }
+    cc_page_json(j, total, limit, offset);
+    cc_send(c, 200, j);
+}
+
+/* ---- organizations: list and create --------------------------------------------------- */
+
+/* GET /organization: {"organizations":[{id,status,name,assumed_name,display_name,
+ * is_active,address,...,container}], "page"}. filters[status] ("active"|"pending"). */
+void cc_h_org_list(struct cc_ctx *c)
+{
+    struct cc_server *cc = c->cc;
+    const char *fstatus = http_request_query(c->req, "filters[status]");
+    int64_t limit, offset;
+    size_t total = 0;
+    cJSON *j, *a;
+
+    if (!cc_paging(c, &limit, &offset))
+        return;
+    if (fstatus != NULL && strcmp(fstatus, "active") != 0 && strcmp(fstatus, "pending") != 0) {
+        cc_err(c, 400, "invalid_value:filters[status]", "filters[status] contains an invalid value.");
+        return;
+    }
+    j = cJSON_CreateObject();
+    a = cJSON_AddArrayToObject(j, "organizations");
+    for (size_t i = 0; a != NULL && i < cc->orgs.n; i++) {
+        const struct cc_org *g = cc->orgs.v[i];
+        bool active = strcmp(g->ov, "active") == 0 || strcmp(g->ev, "active") == 0;
+        if (g->account_id != c->key->account_id)
+            continue;
+        if (fstatus != NULL && (strcmp(fstatus, "active") == 0) != active)
+            continue;
+        if (total++ < (size_t)offset || total > (size_t)(offset + limit))
+            continue;
+        cJSON *oj = cJSON_CreateObject();
+        cJSON_AddItemToArray(a, oj);
+        cc_org_json(oj, g, true);
+        cJSON *ct = cJSON_AddObjectToObject(oj, "container");
+        cc_add_num(ct, "id", 1);
+        cc_add_str(ct, "name", "mockca");
+        cJSON_AddBoolToObject(ct, "is_active", true);
+    }
+    cc_page_json(j, total, limit, offset);
+    cc_send(c, 200, j);
+}
+
+/* POST /organization: {name, address, city, country (required), assumed_name, address2,
+ * state, zip, telephone, organization_contact{...}, container{id}} -> 201 {"id"}. Every
+ * string at most CC_MAX_STR; the organization starts unvalidated (no "ov"/"ev" yet). */
+void cc_h_org_create(struct cc_ctx *c)
+{
+    struct cc_server *cc = c->cc;
+    static const char *const req_keys[] = {"name", "address", "city", "country"};
+    static const char *const opt_keys[] = {"assumed_name", "address2", "state", "zip",
+                                           "telephone"};
+    const cJSON *oc = NULL;
+    struct cc_org *g;
+    cJSON *j;
+    char code[64];
+
+    if (!cc_need_body(c))
+        return;
+    for (size_t i = 0; i < sizeof(req_keys) / sizeof(req_keys[0]); i++) {
+        const char *v = NULL;
+        if (json_get_string(c->body, req_keys[i], &v) != MC_OK || v[0] == '\0' ||
+            strlen(v) > CC_MAX_STR) {
+            snprintf(code, sizeof(code), "invalid_value:%s", req_keys[i]);
+            cc_err(c, 400, code, "A required field is missing or contains an invalid value.");
+            return;
+        }
+    }
+    for (size_t i = 0; i < sizeof(opt_keys) / sizeof(opt_keys[0]); i++) {
+        const char *v = NULL;
+        enum mc_err e = json_get_string(c->body, opt_keys[i], &v);
+        if (e == MC_ERR_INVALID || (e == MC_OK && strlen(v) > CC_MAX_STR)) {
+            snprintf(code, sizeof(code), "invalid_value:%s", opt_keys[i]);
+            cc_err(c, 400, code, "A field contains an invalid value.");
+            return;
+        }
+    }
+    if (json_get_object(c->body, "organization_contact", &oc) == MC_ERR_INVALID) {
+        cc_err(c, 400, "invalid_value:organization_contact",
+               "organization_contact contains an invalid value.");
+        return;
+    }
+    if (cc->orgs.n >= CC_MAX_OBJS) {
+        cc_err(c, 429, "request_limit_exceeded", "Service unavailable, please limit request volume");
+        return;
+    }
+    g = cc_org_new(cc, c->key->account_id, c->body, c->now);
+    if (g == NULL) {
+        cc_nomem(c);
+        return;
+    }
+    g->ov[0] = '\0'; /* nothing submitted yet: POST /organization/{id}/validation does */
+    j = cJSON_CreateObject();
+    cc_add_num(j, "id", (double)g->id);
+    cc_send(c, 201, j);
 }

@@ -1515,6 +1515,459 @@ START_TEST(t_rate_limit)
 }
 END_TEST
 
+
+/* ---- organizations, domains, duplicates, requests, CAA (contract) -------------------- */
+
+/* Creates an organization from the fixture and returns its id. */
+static double make_org(const char *key)
+{
+    struct resp r;
+    char *b = fixture("organization_create_request.json");
+    ck_assert_int_eq(call("POST", "/services/v2/organization", key, b, &r), 201);
+    shape_fixture("organization_created.json", r.j);
+    double id = num(r.j, "id");
+    resp_free(&r);
+    free(b);
+    return id;
+}
+
+/* Creates a domain of org from the fixture (name and method replaced) and returns its id. */
+static double make_domain(double org, const char *name, const char *method)
+{
+    struct resp r;
+    cJSON *b = fixture_json("domain_create_request.json");
+    set_str(b, "name", name);
+    set_str(b, "dcv_method", method);
+    set_num(cJSON_GetObjectItemCaseSensitive(b, "organization"), "id", org);
+    char *s = cJSON_PrintUnformatted(b);
+    ck_assert_int_eq(call("POST", "/services/v2/domain", ADMIN, s, &r), 201);
+    if (strcmp(method, "email") != 0)
+        shape_fixture("domain_created.json", r.j);
+    double id = num(r.j, "id");
+    resp_free(&r);
+    free(s);
+    cJSON_Delete(b);
+    return id;
+}
+
+START_TEST(t_orgs_and_domains)
+{
+    struct resp r;
+    char p[160];
+    double org = make_org(ADMIN);
+
+    /* new: no validation yet, listed with its address */
+    ck_assert_int_eq(call("GET", "/services/v2/organization", ADMIN, NULL, &r), 200);
+    shape_fixture("organization_list.json", r.j);
+    ck_assert_double_eq(num(cJSON_GetObjectItemCaseSensitive(r.j, "page"), "total"), 1);
+    cJSON *o0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(r.j, "organizations"), 0);
+    ck_assert_double_eq(num(o0, "id"), org);
+    ck_assert_str_eq(str(o0, "city"), "Minneapolis");
+    ck_assert_str_eq(str(o0, "status"), "pending");
+    resp_free(&r);
+    ck_assert_int_eq(call("GET", "/services/v2/organization?filters[status]=active", ADMIN, NULL, &r),
+                     200);
+    ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(r.j, "organizations")), 0);
+    resp_free(&r);
+    /* another account sees none of it */
+    ck_assert_int_eq(call("GET", "/services/v2/organization", OTHER, NULL, &r), 200);
+    ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(r.j, "organizations")), 0);
+    resp_free(&r);
+
+    /* submitted, then advanced by the management API: active, with validated_until */
+    snprintf(p, sizeof(p), "/services/v2/organization/%.0f/validation", org);
+    ck_assert_int_eq(call("POST", p, ADMIN, "{\"validations\":[{\"type\":\"ov\"}]}", &r), 204);
+    resp_free(&r);
+    snprintf(p, sizeof(p), "/cc/organization/%.0f/validation", org);
+    ck_assert_int_eq(call("POST", p, NULL, "{\"type\":\"ov\",\"status\":\"active\"}", &r), 200);
+    resp_free(&r);
+    snprintf(p, sizeof(p), "/services/v2/organization/%.0f", org);
+    ck_assert_int_eq(call("GET", p, ADMIN, NULL, &r), 200);
+    shape_fixture("organization_info.json", r.j);
+    ck_assert_str_eq(str(r.j, "status"), "active");
+    resp_free(&r);
+
+    /* domains: token and email methods, listed, shown, no second of the same name */
+    double dom = make_domain(org, "Corp.Example.com", "dns-txt-token");
+    double dom2 = make_domain(org, "mail.example.org", "email");
+    ck_assert_uint_eq(cc_email_count(cc, "admin@mail.example.org"), 1);
+    ck_assert_int_eq(call("GET", "/services/v2/domain", ADMIN, NULL, &r), 200);
+    shape_fixture("domain_list.json", r.j);
+    ck_assert_double_eq(num(cJSON_GetObjectItemCaseSensitive(r.j, "page"), "total"), 2);
+    resp_free(&r);
+    ck_assert_int_eq(call("GET", "/services/v2/domain?filters[search]=corp", ADMIN, NULL, &r), 200);
+    cJSON *d0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(r.j, "domains"), 0);
+    ck_assert_double_eq(num(d0, "id"), dom);
+    ck_assert_str_eq(str(d0, "name"), "corp.example.com");
+    ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(r.j, "domains")), 1);
+    resp_free(&r);
+    snprintf(p, sizeof(p), "/services/v2/domain/%.0f?include_dcv=true&include_validation=true", dom);
+    ck_assert_int_eq(call("GET", p, ADMIN, NULL, &r), 200);
+    shape_fixture("domain_info.json", r.j);
+    ck_assert_str_eq(str(r.j, "dcv_method"), "dns-txt-token");
+    char token[64];
+    snprintf(token, sizeof(token), "%s", str(cJSON_GetObjectItemCaseSensitive(r.j, "dcv_token"), "token"));
+    resp_free(&r);
+    /* the domain's token validates it */
+    add_txt("_dnsauth.corp.example.com", token);
+    snprintf(p, sizeof(p), "/services/v2/domain/%.0f/dcv/validate-token", dom);
+    ck_assert_int_eq(call("PUT", p, ADMIN, NULL, &r), 200);
+    ck_assert_str_eq(str(r.j, "status"), "active");
+    resp_free(&r);
+    cJSON *dup = fixture_json("domain_create_request.json");
+    set_str(dup, "name", "corp.example.com");
+    set_num(cJSON_GetObjectItemCaseSensitive(dup, "organization"), "id", org);
+    char *ds = cJSON_PrintUnformatted(dup);
+    expect_err("POST", "/services/v2/domain", ADMIN, ds, 400, "duplicate_domain");
+    expect_err("POST", "/services/v2/domain", OTHER, ds, 404, "not_found|organization");
+    free(ds);
+    cJSON_Delete(dup);
+    expect_err("POST", "/services/v2/domain", ADMIN,
+               "{\"name\":\"*.x.example.com\",\"organization\":{\"id\":1}}", 400, "invalid_value:name");
+    expect_err("POST", "/services/v2/organization", ADMIN, "{\"name\":\"n\"}", 400,
+               "invalid_value:address");
+    expect_err("POST", "/services/v2/organization", VIEWER,
+               "{\"name\":\"n\"}", 403, "access_denied|missing_permission");
+    (void)dom2;
+}
+END_TEST
+
+/* An issued DV order for cn (dns-txt-token, skip_approval); its certificate id in *cert. */
+static double issued_dv(const char *cn, double *cert)
+{
+    struct resp r;
+    char rv[64], host[256], p[160];
+    double id = place_dv(cn, "dns-txt-token", skip_extra, rv, sizeof(rv));
+    snprintf(host, sizeof(host), "_dnsauth.%s", cn);
+    add_txt(host, rv);
+    order_path(p, sizeof(p), id, "/check-dcv");
+    ck_assert_int_eq(call("PUT", p, ADMIN, NULL, &r), 200);
+    ck_assert_str_eq(str(r.j, "order_status"), "issued");
+    if (cert != NULL)
+        *cert = num(r.j, "certificate_id");
+    resp_free(&r);
+    return id;
+}
+
+START_TEST(t_duplicates_and_requests)
+{
+    struct resp r;
+    char p[200];
+    double cert = 0, id = issued_dv("dup.example.com", &cert);
+
+    /* a user key's duplicate waits for approval */
+    cJSON *b = fixture_json("duplicate_request.json");
+    cJSON *c = cJSON_GetObjectItemCaseSensitive(b, "certificate");
+    char *csr = make_csr("dup.example.com", NULL, 0);
+    set_str(c, "common_name", "dup.example.com");
+    cJSON_ReplaceItemInObjectCaseSensitive(c, "dns_names", cJSON_CreateStringArray(
+                                                               (const char *[]){"dup.example.com"}, 1));
+    set_str(c, "csr", csr);
+    char *s = cJSON_PrintUnformatted(b);
+    order_path(p, sizeof(p), id, "/duplicate");
+    ck_assert_int_eq(call("POST", p, USER, s, &r), 201);
+    shape_fixture("duplicate_created.json", r.j);
+    cJSON *r0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(r.j, "requests"), 0);
+    ck_assert_str_eq(str(r0, "status"), "pending");
+    double req = num(r0, "id"), dcert = num(r.j, "certificate_id");
+    ck_assert(dcert != cert);
+    resp_free(&r);
+    free(s);
+
+    /* GET /request lists it, filtered by status and type */
+    ck_assert_int_eq(call("GET", "/services/v2/request?filters[status]=pending", ADMIN, NULL, &r), 200);
+    shape_fixture("request_list.json", r.j);
+    cJSON *q0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(r.j, "requests"), 0);
+    ck_assert_double_eq(num(q0, "id"), req);
+    ck_assert_str_eq(str(q0, "type"), "duplicate");
+    ck_assert_double_eq(num(cJSON_GetObjectItemCaseSensitive(r.j, "page"), "total"), 1);
+    resp_free(&r);
+    ck_assert_int_eq(call("GET", "/services/v2/request?filters[type]=new_request", ADMIN, NULL, &r),
+                     200);
+    q0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(r.j, "requests"), 0);
+    ck_assert_str_eq(str(q0, "status"), "approved");
+    resp_free(&r);
+    ck_assert_int_eq(call("GET", "/services/v2/request?limit=1&offset=5", ADMIN, NULL, &r), 200);
+    ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(r.j, "requests")), 0);
+    ck_assert_double_eq(num(cJSON_GetObjectItemCaseSensitive(r.j, "page"), "total"), 2);
+    resp_free(&r);
+    ck_assert_int_eq(call("GET", "/services/v2/request", OTHER, NULL, &r), 200);
+    ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(r.j, "requests")), 0);
+    resp_free(&r);
+    expect_err("GET", "/services/v2/request?filters[status]=bogus", ADMIN, NULL, 400,
+               "invalid_value:filters[status]");
+
+    /* approved: signed at once; the order keeps its own certificate */
+    snprintf(p, sizeof(p), "/services/v2/request/%.0f/status", req);
+    ck_assert_int_eq(call("PUT", p, ADMIN, "{\"status\":\"approved\"}", &r), 204);
+    resp_free(&r);
+    order_path(p, sizeof(p), id, "/duplicate");
+    ck_assert_int_eq(call("GET", p, ADMIN, NULL, &r), 200);
+    shape_fixture("duplicate_list.json", r.j);
+    cJSON *d0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(r.j, "certificates"), 0);
+    ck_assert_double_eq(num(d0, "id"), dcert);
+    ck_assert_str_eq(str(d0, "status"), "issued");
+    resp_free(&r);
+    order_path(p, sizeof(p), id, NULL);
+    ck_assert_int_eq(call("GET", p, ADMIN, NULL, &r), 200);
+    ck_assert_double_eq(num(cJSON_GetObjectItemCaseSensitive(r.j, "certificate"), "id"), cert);
+    ck_assert_str_eq(str(r.j, "status"), "issued");
+    resp_free(&r);
+    snprintf(p, sizeof(p), "/services/v2/certificate/%.0f/download/format/pem_all", dcert);
+    ck_assert_int_eq(call("GET", p, ADMIN, NULL, &r), 200);
+    ck_assert_uint_eq(pem_count(r.raw), 3);
+    resp_free(&r);
+    /* the reissue list does not show duplicates */
+    order_path(p, sizeof(p), id, "/reissue");
+    ck_assert_int_eq(call("GET", p, ADMIN, NULL, &r), 200);
+    cJSON *re = cJSON_GetObjectItemCaseSensitive(r.j, "certificates");
+    ck_assert_int_eq(cJSON_GetArraySize(re), 1);
+    ck_assert_double_eq(num(cJSON_GetArrayItem(re, 0), "id"), cert);
+    resp_free(&r);
+
+    /* names beyond the order's, and orders not issued, are refused */
+    set_str(c, "common_name", "other.example.com");
+    cJSON_ReplaceItemInObjectCaseSensitive(c, "dns_names", cJSON_CreateArray());
+    s = cJSON_PrintUnformatted(b);
+    order_path(p, sizeof(p), id, "/duplicate");
+    expect_err("POST", p, ADMIN, s, 400, "invalid_value:dns_names");
+    free(s);
+    double pend = place_dv("pending.example.com", "dns-txt-token", NULL, NULL, 0);
+    set_str(c, "common_name", "pending.example.com");
+    s = cJSON_PrintUnformatted(b);
+    order_path(p, sizeof(p), pend, "/duplicate");
+    expect_err("POST", p, ADMIN, s, 400, "invalid_status|order");
+    free(s);
+    free(csr);
+    cJSON_Delete(b);
+}
+END_TEST
+
+START_TEST(t_caa)
+{
+    struct resp r;
+    double before = total_orders(ADMIN);
+    /* a CAA set naming another CA forbids; one naming digicert.com allows */
+    ck_assert_int_eq(zone_add_caa(dnsmock_zones(dm), "caa-no.example.com", 0, "issue", "letsencrypt.org"),
+                     MC_OK);
+    ck_assert_int_eq(zone_add_caa(dnsmock_zones(dm), "caa-yes.example.com", 0, "issue", "digicert.com"),
+                     MC_OK);
+    ck_assert_int_eq(zone_add_caa(dnsmock_zones(dm), "caa-wild.example.com", 0, "issuewild", ";"),
+                     MC_OK);
+    char *b = dv_body("caa-no.example.com", "dns-txt-token", NULL);
+    call("POST", "/services/v2/order/certificate/ssl_dv_geotrust", ADMIN, b, &r);
+    ck_assert_int_eq(r.status, 400);
+    ck_assert_str_eq(err_code(&r), "caa_check_failed|caa-no.example.com");
+    shape_fixture("error_caa_check_failed.json", r.j);
+    resp_free(&r);
+    free(b);
+    /* the CAA of a parent applies to a subdomain (RFC 8659 climbing) */
+    b = dv_body("www.caa-no.example.com", "dns-txt-token", NULL);
+    expect_err("POST", "/services/v2/order/certificate/ssl_dv_geotrust", ADMIN, b, 400,
+               "caa_check_failed|www.caa-no.example.com");
+    free(b);
+    ck_assert_double_eq(total_orders(ADMIN), before);
+    place_dv("caa-yes.example.com", "dns-txt-token", NULL, NULL, 0);
+    /* issuewild ";" forbids wildcards only */
+    place_dv("caa-wild.example.com", "dns-txt-token", NULL, NULL, 0);
+    char *csr = make_csr("*.caa-wild.example.com", NULL, 0);
+    cJSON *w = fixture_json("order_dv_request.json");
+    set_str(cJSON_GetObjectItemCaseSensitive(w, "certificate"), "common_name", "*.caa-wild.example.com");
+    set_str(cJSON_GetObjectItemCaseSensitive(w, "certificate"), "csr", csr);
+    set_str(w, "dcv_method", "dns-txt-token");
+    char *ws = cJSON_PrintUnformatted(w);
+    expect_err("POST", "/services/v2/order/certificate/wildcard_dv_geotrust", ADMIN, ws, 400,
+               "caa_check_failed|*.caa-wild.example.com");
+    free(ws);
+    free(csr);
+    cJSON_Delete(w);
+    ck_assert_double_eq(total_orders(ADMIN), before + 2);
+}
+END_TEST
+
+/* ---- bad input on every route --------------------------------------------------------- */
+
+/* What the store looks like from the API: the order list, the status changes of the last
+ * hour, the requests, domains and organizations, as one string per account. */
+static char *snapshot(const char *key)
+{
+    static const char *const paths[] = {
+        "/services/v2/order/certificate?sort=order_id",
+        "/services/v2/order/certificate/status-changes?minutes=60",
+        "/services/v2/request", "/services/v2/domain", "/services/v2/organization",
+        "/services/v2/account/auth-keys"};
+    size_t cap = 1 << 20, len = 0;
+    char *all = calloc(1, cap);
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        struct resp r;
+        ck_assert_int_eq(call("GET", paths[i], key, NULL, &r), 200);
+        ck_assert_uint_lt(len + r.len + 2, cap);
+        memcpy(all + len, r.raw, r.len);
+        len += r.len;
+        all[len++] = '\n';
+        resp_free(&r);
+    }
+    return all;
+}
+
+struct route_case {
+    const char *method, *path; /* "%s": the id of the route's object */
+    char kind;                 /* o order, c certificate, r request, d domain, g organization,
+                                  k AuthKey, 0 none */
+    const char *not_found;     /* the code for an unknown or foreign id */
+    const char *wrong_body;    /* a body of the wrong types (NULL: the route takes none) */
+    const char *wrong_code;    /* what it answers */
+};
+
+static const struct route_case routes[] = {
+    {"GET", "order/certificate/%s", 'o', "not_found|order", NULL, NULL},
+    {"PUT", "order/certificate/%s/status", 'o', "not_found|order", "{\"status\":7}",
+     "invalid_value:status"},
+    {"GET", "order/certificate/%s/validation", 'o', "not_found|order", NULL, NULL},
+    {"PUT", "order/certificate/%s/check-dcv", 'o', "not_found|order",
+     "{\"dns_name_validations\":\"x\"}", "invalid_value:dns_name_validations"},
+    {"PUT", "order/certificate/%s/dcv-random-value", 'o', "not_found|order", NULL, NULL},
+    {"PUT", "order/certificate/%s/dcv-method", 'o', "not_found|order", "{\"dcv_method\":5}",
+     "invalid_dcv_method"},
+    {"PUT", "order/certificate/%s/resend-emails", 'o', "not_found|order",
+     "{\"domain_approval_emails\":\"x\"}", "invalid_value:domain_approval_emails"},
+    {"PUT", "order/certificate/%s/order-approval/resend-emails", 'o', "not_found|order", NULL,
+     NULL},
+    {"POST", "order/certificate/%s/reissue", 'o', "not_found|order", "{\"certificate\":\"x\"}",
+     "invalid_value:certificate"},
+    {"GET", "order/certificate/%s/reissue", 'o', "not_found|order", NULL, NULL},
+    {"POST", "order/certificate/%s/duplicate", 'o', "not_found|order", "{\"certificate\":[1]}",
+     "invalid_value:certificate"},
+    {"GET", "order/certificate/%s/duplicate", 'o', "not_found|order", NULL, NULL},
+    {"PUT", "order/certificate/%s/revoke", 'o', "not_found|order", "{\"skip_approval\":\"yes\"}",
+     "invalid_value:skip_approval"},
+    {"PUT", "certificate/%s/revoke", 'c', "not_found|certificate",
+     "{\"revocation_reason\":9}", "invalid_value:revocation_reason"},
+    {"GET", "certificate/%s/download/format/pem_all", 'c', "not_found|certificate", NULL, NULL},
+    {"GET", "certificate/%s/download/platform", 'c', "not_found|certificate", NULL, NULL},
+    {"GET", "certificate/%s/chain", 'c', "not_found|certificate", NULL, NULL},
+    {"GET", "certificate/download/order/%s", 'o', "not_found|order", NULL, NULL},
+    {"GET", "certificate/download/order/%s/format/pem_all", 'o', "not_found|order", NULL, NULL},
+    {"GET", "request/%s", 'r', "not_found|request", NULL, NULL},
+    {"PUT", "request/%s/status", 'r', "not_found|request", "{\"status\":true}",
+     "invalid_value:status"},
+    {"GET", "domain/%s", 'd', "not_found|domain", NULL, NULL},
+    {"PUT", "domain/%s/dcv/validate-token", 'd', "not_found|domain", NULL, NULL},
+    {"POST", "domain/%s/dcv/token", 'd', "not_found|domain", NULL, NULL},
+    {"PUT", "domain/%s/dcv/method", 'd', "not_found|domain", "{\"dcv_method\":[]}",
+     "invalid_dcv_method"},
+    {"PUT", "domain/%s/dcv/emails", 'd', "not_found|domain", NULL, NULL},
+    {"GET", "organization/%s", 'g', "not_found|organization", NULL, NULL},
+    {"GET", "organization/%s/validation", 'g', "not_found|organization", NULL, NULL},
+    {"POST", "organization/%s/validation", 'g', "not_found|organization",
+     "{\"validations\":{\"type\":\"ov\"}}", "invalid_value:validations"},
+    {"GET", "account/auth-key/%s", 'k', "not_found|auth_key", NULL, NULL},
+    {"DELETE", "account/auth-key/%s", 'k', "not_found|auth_key", NULL, NULL},
+    {"POST", "order/certificate/ssl_dv_geotrust", 0, NULL, "{\"certificate\":{\"common_name\":5}}",
+     "invalid_value:common_name"},
+    {"POST", "organization", 0, NULL, "{\"name\":5}", "invalid_value:name"},
+    {"POST", "domain", 0, NULL, "{\"name\":\"x.example.com\",\"organization\":{\"id\":\"1\"}}",
+     "invalid_value:organization"},
+    {"POST", "key/acme-eab", 0, NULL, "{\"name\":5}", "invalid_value:name"},
+    {"POST", "account/auth-key/%s", 0, NULL, NULL, NULL},
+};
+
+/* "/services/v2/" + tmpl with its "%s" replaced by id. */
+static void route_path(char *out, size_t n, const char *tmpl, const char *id)
+{
+    const char *at = strstr(tmpl, "%s");
+    if (at == NULL)
+        snprintf(out, n, "/services/v2/%s", tmpl);
+    else
+        snprintf(out, n, "/services/v2/%.*s%s%s", (int)(at - tmpl), tmpl, id, at + 2);
+}
+
+/* A body a route accepts, so that an unknown id is what it answers about. */
+static const char *ok_body(const char *tmpl)
+{
+    static const struct {
+        const char *suffix, *body;
+    } t[] = {{"/status", "{\"status\":\"approved\",\"note\":\"n\"}"},
+             {"/dcv-method", "{\"dcv_method\":\"dns-txt-token\"}"},
+             {"/dcv/method", "{\"dcv_method\":\"email\"}"},
+             {"/validation", "{\"validations\":[{\"type\":\"ov\"}]}"}};
+    size_t n = strlen(tmpl);
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        size_t k = strlen(t[i].suffix);
+        if (n >= k && strcmp(tmpl + n - k, t[i].suffix) == 0)
+            return t[i].body;
+    }
+    return "{}";
+}
+
+START_TEST(t_bad_input_every_route)
+{
+    struct resp r;
+    char path[256], idbuf[64];
+    double cert = 0, order = issued_dv("table.example.com", &cert);
+    double org = make_org(ADMIN), dom = make_domain(org, "table.example.org", "dns-txt-token");
+    double req = 0;
+    char *kid = NULL;
+
+    ck_assert_int_eq(call("GET", "/services/v2/request", ADMIN, NULL, &r), 200);
+    req = num(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(r.j, "requests"), 0), "id");
+    resp_free(&r);
+    ck_assert_int_eq(call("POST", "/services/v2/account/auth-key", ADMIN, NULL, &r), 200);
+    kid = strdup(str(r.j, "auth_key_id"));
+    resp_free(&r);
+
+    char *big = malloc(CC_MAX_BODY + 100);
+    memset(big, ' ', CC_MAX_BODY + 99);
+    big[0] = '{';
+    big[CC_MAX_BODY + 98] = '}';
+    big[CC_MAX_BODY + 99] = '\0';
+
+    char *before = snapshot(ADMIN), *before_other = snapshot(OTHER);
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+        const struct route_case *rc = &routes[i];
+        const char *own = NULL;
+        bool write = strcmp(rc->method, "GET") != 0 && strcmp(rc->method, "DELETE") != 0;
+        switch (rc->kind) {
+        case 'o': snprintf(idbuf, sizeof(idbuf), "%.0f", order); own = idbuf; break;
+        case 'c': snprintf(idbuf, sizeof(idbuf), "%.0f", cert); own = idbuf; break;
+        case 'r': snprintf(idbuf, sizeof(idbuf), "%.0f", req); own = idbuf; break;
+        case 'd': snprintf(idbuf, sizeof(idbuf), "%.0f", dom); own = idbuf; break;
+        case 'g': snprintf(idbuf, sizeof(idbuf), "%.0f", org); own = idbuf; break;
+        case 'k': own = kid; break;
+        default: own = "abc"; break;
+        }
+        if (rc->not_found != NULL) {
+            /* unknown ids: a number nobody has, a word, and the id in another account */
+            static const char *const unknown[] = {"999999", "nonsense-id"};
+            for (size_t u = 0; u < 2; u++) {
+                route_path(path, sizeof(path), rc->path, unknown[u]);
+                expect_err(rc->method, path, ADMIN, write ? ok_body(rc->path) : NULL, 404, rc->not_found);
+            }
+            route_path(path, sizeof(path), rc->path, own);
+            expect_err(rc->method, path, OTHER, write ? ok_body(rc->path) : NULL, 404, rc->not_found);
+        }
+        route_path(path, sizeof(path), rc->path, own);
+        if (write) {
+            expect_err(rc->method, path, ADMIN, "{\"a\":", 400, "bad_request_format");
+            expect_err(rc->method, path, ADMIN, "[\"not an object\"]", 400, "bad_request_format");
+            expect_err(rc->method, path, ADMIN, big, 413, "request_too_large");
+        }
+        if (rc->wrong_body != NULL)
+            expect_err(rc->method, path, ADMIN, rc->wrong_body, 400, rc->wrong_code);
+    }
+    char *after = snapshot(ADMIN), *after_other = snapshot(OTHER);
+    ck_assert_str_eq(after, before);
+    ck_assert_str_eq(after_other, before_other);
+    ck_assert_str_eq(order_status(order), "issued");
+    free(before);
+    free(after);
+    free(before_other);
+    free(after_other);
+    free(big);
+    free(kid);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("cc_api");
@@ -1536,6 +1989,10 @@ static Suite *suite(void)
     tcase_add_test(tc, t_authkey_and_instant_dv);
     tcase_add_test(tc, t_acme_eab);
     tcase_add_test(tc, t_mgmt_api_keys);
+    tcase_add_test(tc, t_orgs_and_domains);
+    tcase_add_test(tc, t_duplicates_and_requests);
+    tcase_add_test(tc, t_caa);
+    tcase_add_test(tc, t_bad_input_every_route);
     suite_add_tcase(s, tc);
     TCase *rl = tcase_create("ratelimit");
     tcase_add_checked_fixture(rl, rl_setup, teardown);
