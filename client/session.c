@@ -51,6 +51,9 @@ struct sess {
 
     EVP_PKEY *key;
     char *kid;
+    /* key's RFC 7638 thumbprint, made once per account key: every key authorization
+     * needs it, and hashing the JWK showed in load profiles. NULL: compute on demand. */
+    char *thumb;
 
     struct npool pool;
     struct prng prng;
@@ -1159,6 +1162,7 @@ void sess_free(struct sess *s)
     dir_clear(&s->dir);
     EVP_PKEY_free(s->key);
     free(s->kid);
+    free(s->thumb);
     npool_clear(&s->pool);
     problem_clear(&s->problem);
     free(s->directory_url);
@@ -1193,6 +1197,9 @@ enum mc_err sess_set_account(struct sess *s, EVP_PKEY *key, const char *kid)
     s->key = key;
     free(s->kid);
     s->kid = k;
+    free(s->thumb);
+    if (jwk_thumbprint(key, &s->thumb) != MC_OK)
+        s->thumb = NULL; /* sess_key_authorization computes it, and reports its error */
     return MC_OK;
 }
 
@@ -1309,16 +1316,19 @@ enum mc_err sess_key_authorization(const struct sess *s, const char *token, char
         return MC_ERR_INVALID;
     if (s->key == NULL)
         return MC_ERR_STATE;
-    err = jwk_thumbprint(s->key, &tp);
-    if (err != MC_OK)
-        return err;
-    size_t n = strlen(token) + 1 + strlen(tp) + 1;
+    if (s->thumb == NULL) {
+        err = jwk_thumbprint(s->key, &tp);
+        if (err != MC_OK)
+            return err;
+    }
+    const char *t = s->thumb != NULL ? s->thumb : tp;
+    size_t n = strlen(token) + 1 + strlen(t) + 1;
     *out = malloc(n);
     if (*out == NULL) {
         free(tp);
         return MC_ERR_NOMEM;
     }
-    snprintf(*out, n, "%s.%s", token, tp);
+    snprintf(*out, n, "%s.%s", token, t);
     free(tp);
     return MC_OK;
 }

@@ -3,13 +3,17 @@
 
 #include <arpa/inet.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/err.h>
+#include <openssl/provider.h>
 #include <openssl/objects.h>
 #include <openssl/x509v3.h>
 
 #include "common/log.h"
+#include "common/x509.h"
 
 /* Largest DER CSR we parse: an RSA-8192 CSR with 100 long SANs is well under this. */
 #define CSR_DER_MAX (64 * 1024)
@@ -329,8 +333,12 @@ enum mc_err csr_build(EVP_PKEY *key, const char *cn, const struct ident_list *sa
                                        (const unsigned char *)cn, -1, -1, 0) != 1)
             goto out;
     }
-    if (X509_REQ_set_subject_name(req, name) != 1 || X509_REQ_set_pubkey(req, key) != 1)
+    if (X509_REQ_set_subject_name(req, name) != 1)
         goto out;
+    err = x509_pubkey_encode(X509_REQ_get_X509_PUBKEY(req), key);
+    if (err != MC_OK)
+        goto out;
+    err = MC_ERR_CRYPTO;
     ext = X509V3_EXT_i2d(NID_subject_alt_name, 0, gens);
     if (ext == NULL || sk_X509_EXTENSION_push(exts, ext) <= 0)
         goto out;
@@ -361,7 +369,25 @@ out:
     return err;
 }
 
-enum mc_err csr_parse_der(const uint8_t *der, size_t n, X509_REQ **out)
+/* A library context with only the null provider (so no fallback to the default one): a
+ * CSR parsed in it has its SubjectPublicKeyInfo read but not decoded, because the decoder
+ * finds nothing to run. Made once, kept for the process. */
+static OSSL_LIB_CTX *keyless_ctx;
+static pthread_once_t keyless_once = PTHREAD_ONCE_INIT;
+
+static void keyless_init(void)
+{
+    OSSL_LIB_CTX *ctx = OSSL_LIB_CTX_new();
+
+    if (ctx != NULL && OSSL_PROVIDER_load(ctx, "null") == NULL) {
+        OSSL_LIB_CTX_free(ctx);
+        ctx = NULL;
+    }
+    keyless_ctx = ctx;
+}
+
+/* csr_parse_der in library context ctx (NULL: the default one). */
+static enum mc_err parse_der(const uint8_t *der, size_t n, OSSL_LIB_CTX *ctx, X509_REQ **out)
 {
     const unsigned char *p = der;
     X509_REQ *req;
@@ -371,7 +397,7 @@ enum mc_err csr_parse_der(const uint8_t *der, size_t n, X509_REQ **out)
     *out = NULL;
     if (n > CSR_DER_MAX)
         return MC_ERR_TOO_BIG;
-    req = d2i_X509_REQ(NULL, &p, (long)n);
+    req = (X509_REQ *)ASN1_item_d2i_ex(NULL, &p, (long)n, ASN1_ITEM_rptr(X509_REQ), ctx, NULL);
     if (req == NULL) {
         log_openssl_errors(LOGL_DEBUG, "csr.parse");
         return MC_ERR_INVALID;
@@ -382,6 +408,20 @@ enum mc_err csr_parse_der(const uint8_t *der, size_t n, X509_REQ **out)
     }
     *out = req;
     return MC_OK;
+}
+
+enum mc_err csr_parse_der(const uint8_t *der, size_t n, X509_REQ **out)
+{
+    return parse_der(der, n, NULL, out);
+}
+
+enum mc_err csr_parse_der_keyless(const uint8_t *der, size_t n, X509_REQ **out)
+{
+    if (out != NULL)
+        *out = NULL;
+    if (pthread_once(&keyless_once, keyless_init) != 0 || keyless_ctx == NULL)
+        return MC_ERR_CRYPTO;
+    return parse_der(der, n, keyless_ctx, out);
 }
 
 enum mc_err csr_to_der(X509_REQ *req, uint8_t **der, size_t *n)
@@ -462,19 +502,27 @@ enum mc_err csr_read(X509_REQ *req, struct csr_info *out)
 {
     STACK_OF(X509_EXTENSION) *exts = NULL;
     GENERAL_NAMES *gens = NULL;
-    EVP_PKEY *pub;
+    EVP_PKEY *pub, *own = NULL;
     int crit = -1;
     enum mc_err err;
 
     if (req == NULL || out == NULL)
         return MC_ERR_INVALID;
     memset(out, 0, sizeof(*out));
+    /* A CSR parsed by csr_parse_der holds its decoded key; one csr_build made or
+     * csr_parse_der_keyless parsed holds only the encoding. */
     pub = X509_REQ_get0_pubkey(req);
-    if (pub == NULL)
-        return MC_ERR_INVALID;
-    if (X509_REQ_verify(req, pub) != 1) {
+    if (pub == NULL) {
+        ERR_clear_error();
+        if (x509_pubkey_decode(X509_REQ_get_X509_PUBKEY(req), &own) != MC_OK)
+            return MC_ERR_INVALID;
+        pub = own;
+    }
+    /* In the default library context: a keyless CSR's own has no algorithms. */
+    if (X509_REQ_verify_ex(req, pub, NULL, NULL) != 1) {
         log_openssl_errors(LOGL_DEBUG, "csr.verify");
-        return MC_ERR_VERIFY;
+        err = MC_ERR_VERIFY;
+        goto out;
     }
     err = read_cn(req, &out->cn);
     if (err != MC_OK)
@@ -506,6 +554,7 @@ out:
         csr_info_free(out);
     GENERAL_NAMES_free(gens);
     sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+    EVP_PKEY_free(own);
     return err;
 }
 

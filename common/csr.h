@@ -50,6 +50,13 @@ MC_MUST_CHECK enum mc_err csr_build(EVP_PKEY *key, const char *cn, const struct 
 
 /* Parses DER (as carried base64url-encoded in an ACME finalize request). */
 MC_MUST_CHECK enum mc_err csr_parse_der(const uint8_t *der, size_t n, X509_REQ **out);
+/* csr_parse_der for a caller that reads the CSR only through csr_read (a CA's finalize):
+ * the public key is left encoded, not decoded (X509_REQ_get0_pubkey returns NULL), since
+ * OpenSSL 3.0's key decoder costs more than all the rest of parsing and reading a CSR;
+ * csr_read imports it with x509_pubkey_decode. The X509_REQ carries a library context
+ * without algorithms: give it to csr_read, csr_to_der, X509_REQ_get_* readers and
+ * X509_REQ_free, not to functions that verify or sign with its own context. */
+MC_MUST_CHECK enum mc_err csr_parse_der_keyless(const uint8_t *der, size_t n, X509_REQ **out);
 /* DER encoding, new buffer (caller frees). */
 MC_MUST_CHECK enum mc_err csr_to_der(X509_REQ *req, uint8_t **der, size_t *n);
 
@@ -61,7 +68,8 @@ struct csr_info {
     bool must_staple;
 };
 /* Checks the CSR's self-signature (MC_ERR_VERIFY) and reads it into *out. MC_ERR_INVALID
- * for a SAN extension that does not parse or a SAN of a type other than DNS or IP. */
+ * for a SAN extension that does not parse or a SAN of a type other than DNS or IP, or a
+ * key that does not decode. */
 MC_MUST_CHECK enum mc_err csr_read(X509_REQ *req, struct csr_info *out);
 void csr_info_free(struct csr_info *info); /* NULL ok */
 

@@ -56,6 +56,10 @@ struct ca_issuer {
 struct ca_chain {
     struct ca_issuer root;
     struct ca_issuer inter[CA_MAX_CHAIN_LENGTH]; /* [0] signs leaves */
+    /* The intermediates as PEM, issuing first: made once, since every download sends
+     * them and PEM-writing them per request showed in profiles. */
+    char *inter_pem;
+    size_t inter_pem_len;
 };
 
 struct ca_entry {
@@ -384,6 +388,38 @@ static enum mc_err random_tag(char out[7])
     return MC_OK;
 }
 
+/* Caches the PEM of ch's ninter intermediates, issuing first, in ch->inter_pem. */
+static enum mc_err chain_inter_pem(struct ca_chain *ch, size_t ninter)
+{
+    char *parts[CA_MAX_CHAIN_LENGTH] = {NULL};
+    size_t total = 0, off = 0;
+    enum mc_err err = MC_OK;
+
+    for (size_t j = 0; err == MC_OK && j < ninter; j++)
+        err = pem_write_cert(ch->inter[j].cert, &parts[j]);
+    if (err != MC_OK)
+        goto out;
+    for (size_t j = 0; j < ninter; j++)
+        total += strlen(parts[j]);
+    err = MC_ERR_NOMEM;
+    ch->inter_pem = malloc(total + 1);
+    if (ch->inter_pem == NULL)
+        goto out;
+    for (size_t j = 0; j < ninter; j++) {
+        size_t len = strlen(parts[j]);
+
+        memcpy(ch->inter_pem + off, parts[j], len);
+        off += len;
+    }
+    ch->inter_pem[off] = '\0';
+    ch->inter_pem_len = off;
+    err = MC_OK;
+out:
+    for (size_t j = 0; j < ninter; j++)
+        free(parts[j]);
+    return err;
+}
+
 /* Builds chain c: its root (or the user's), then intermediates from the root down, the
  * last being the shared issuing intermediate (same subject and key in every chain). */
 static enum mc_err build_chain(struct ca *ca, const struct ca_config *cfg, enum key_type kt,
@@ -425,8 +461,11 @@ static enum mc_err build_chain(struct ca *ca, const struct ca_config *cfg, enum 
     if (EVP_PKEY_up_ref(issuing_key) != 1)
         return MC_ERR_CRYPTO;
     ch->inter[0].key = issuing_key;
-    return make_ca_cert(issuing_cn, issuing_key, prev, 0, now, CA_INTERMEDIATE_LIFETIME_S,
-                        &ch->inter[0].cert);
+    err = make_ca_cert(issuing_cn, issuing_key, prev, 0, now, CA_INTERMEDIATE_LIFETIME_S,
+                       &ch->inter[0].cert);
+    if (err != MC_OK)
+        return err;
+    return chain_inter_pem(ch, ca->ninter);
 }
 
 enum mc_err ca_new(const struct ca_config *cfg, struct ca **out)
@@ -513,6 +552,7 @@ void ca_free(struct ca *ca)
             X509_free(ca->chains[c].inter[j].cert);
             EVP_PKEY_free(ca->chains[c].inter[j].key);
         }
+        free(ca->chains[c].inter_pem);
     }
     while (ca->slabs != NULL) {
         struct ca_slab *next = ca->slabs->next;
@@ -836,9 +876,12 @@ out:
     return err;
 }
 
+/* keep_key: the X509 keeps a decoded copy of the subject key (X509_set_pubkey), as a
+ * caller that verifies or inspects it needs; else only its encoding, which is enough to
+ * sign and write it and saves OpenSSL 3.0's encoder and decoder runs. */
 static enum mc_err build_leaf(const struct ca *ca, const struct ca_issue_request *req,
                               const char *cn, int64_t not_before, int64_t not_after,
-                              const uint8_t serial[CA_SERIAL_BYTES], X509 **out)
+                              const uint8_t serial[CA_SERIAL_BYTES], bool keep_key, X509 **out)
 {
     const struct ca_issuer *is = issuing(ca);
     X509 *x = NULL;
@@ -854,10 +897,14 @@ static enum mc_err build_leaf(const struct ca *ca, const struct ca_issue_request
         goto out;
     err = MC_ERR_CRYPTO;
     if (X509_set_version(x, X509_VERSION_3) != 1 || X509_set_subject_name(x, name) != 1 ||
-        X509_set_issuer_name(x, X509_get_subject_name(is->cert)) != 1 ||
-        X509_set_pubkey(x, req->public_key) != 1)
+        X509_set_issuer_name(x, X509_get_subject_name(is->cert)) != 1)
         goto out;
-    err = set_serial(x, serial);
+    if (keep_key)
+        err = X509_set_pubkey(x, req->public_key) == 1 ? MC_OK : MC_ERR_CRYPTO;
+    else
+        err = x509_pubkey_encode(X509_get_X509_PUBKEY(x), req->public_key);
+    if (err == MC_OK)
+        err = set_serial(x, serial);
     if (err == MC_OK)
         err = set_validity(x, not_before, not_after);
     if (err != MC_OK)
@@ -926,8 +973,9 @@ static enum mc_err pick_cn(const struct ca_issue_request *req, const char **cn)
     return MC_OK;
 }
 
-enum mc_err ca_issue(struct ca *ca, const struct ca_issue_request *req, X509 **leaf,
-                     char **serial_hex)
+/* ca_issue and ca_issue_pem; keep_key as for build_leaf. */
+static enum mc_err issue(struct ca *ca, const struct ca_issue_request *req, bool keep_key,
+                         X509 **leaf, char **serial_hex)
 {
     X509 *x = NULL;
     const char *cn = NULL;
@@ -976,7 +1024,7 @@ enum mc_err ca_issue(struct ca *ca, const struct ca_issue_request *req, X509 **l
     for (int attempt = 0; attempt < 3; attempt++) {
         err = new_serial(serial);
         if (err == MC_OK)
-            err = build_leaf(ca, req, cn, nb, na, serial, &x);
+            err = build_leaf(ca, req, cn, nb, na, serial, keep_key, &x);
         if (err != MC_OK)
             goto out;
         pthread_mutex_lock(&ca->lock);
@@ -1003,11 +1051,35 @@ out:
     return err;
 }
 
+enum mc_err ca_issue(struct ca *ca, const struct ca_issue_request *req, X509 **leaf,
+                     char **serial_hex)
+{
+    return issue(ca, req, true, leaf, serial_hex);
+}
+
+enum mc_err ca_issue_pem(struct ca *ca, const struct ca_issue_request *req, char **leaf_pem,
+                         char **serial_hex)
+{
+    X509 *x = NULL;
+    enum mc_err err;
+
+    if (leaf_pem == NULL)
+        return MC_ERR_INVALID;
+    *leaf_pem = NULL;
+    err = issue(ca, req, false, &x, serial_hex);
+    if (err == MC_OK)
+        err = pem_write_cert(x, leaf_pem);
+    if (err != MC_OK && serial_hex != NULL) {
+        free(*serial_hex);
+        *serial_hex = NULL;
+    }
+    X509_free(x);
+    return err;
+}
+
 enum mc_err ca_chain_pem(const struct ca *ca, X509 *leaf, size_t chain, char **pem)
 {
-    char *parts[1 + CA_MAX_CHAIN_LENGTH] = {NULL};
-    size_t nparts = 0, total = 0, off = 0;
-    char *buf = NULL;
+    char *leaf_pem = NULL;
     enum mc_err err;
 
     if (pem == NULL)
@@ -1017,30 +1089,39 @@ enum mc_err ca_chain_pem(const struct ca *ca, X509 *leaf, size_t chain, char **p
         return MC_ERR_INVALID;
     if (chain >= ca->nchains)
         return MC_ERR_NOT_FOUND;
-    err = pem_write_cert(leaf, &parts[nparts++]);
-    for (size_t j = 0; err == MC_OK && j < ca->ninter; j++)
-        err = pem_write_cert(ca->chains[chain].inter[j].cert, &parts[nparts++]);
-    if (err != MC_OK)
-        goto out;
-    for (size_t i = 0; i < nparts; i++)
-        total += strlen(parts[i]);
-    err = MC_ERR_NOMEM;
-    buf = malloc(total + 1);
-    if (buf == NULL)
-        goto out;
-    for (size_t i = 0; i < nparts; i++) {
-        size_t len = strlen(parts[i]);
-
-        memcpy(buf + off, parts[i], len);
-        off += len;
-    }
-    buf[off] = '\0';
-    *pem = buf;
-    err = MC_OK;
-out:
-    for (size_t i = 0; i < nparts; i++)
-        free(parts[i]);
+    err = pem_write_cert(leaf, &leaf_pem);
+    if (err == MC_OK)
+        err = ca_chain_pem_text(ca, leaf_pem, chain, pem);
+    free(leaf_pem);
     return err;
+}
+
+enum mc_err ca_chain_pem_text(const struct ca *ca, const char *leaf_pem, size_t chain, char **pem)
+{
+    const struct ca_chain *ch;
+    size_t len;
+    char *buf;
+
+    if (pem == NULL)
+        return MC_ERR_INVALID;
+    *pem = NULL;
+    if (ca == NULL || leaf_pem == NULL)
+        return MC_ERR_INVALID;
+    if (chain >= ca->nchains)
+        return MC_ERR_NOT_FOUND;
+    ch = &ca->chains[chain];
+    len = strlen(leaf_pem);
+    /* PEM blocks are concatenated line by line: a leaf without its final newline would
+     * glue its END line to the next BEGIN. */
+    if (len == 0 || leaf_pem[len - 1] != '\n')
+        return MC_ERR_INVALID;
+    buf = malloc(len + ch->inter_pem_len + 1);
+    if (buf == NULL)
+        return MC_ERR_NOMEM;
+    memcpy(buf, leaf_pem, len);
+    memcpy(buf + len, ch->inter_pem, ch->inter_pem_len + 1);
+    *pem = buf;
+    return MC_OK;
 }
 
 /* ---- revocation ---------------------------------------------------------------------- */

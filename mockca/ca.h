@@ -96,9 +96,21 @@ struct ca_issue_request {
  * (lowercase, x509_serial_hex form) is new. */
 MC_MUST_CHECK enum mc_err ca_issue(struct ca *ca, const struct ca_issue_request *req, X509 **leaf,
                                    char **serial_hex);
+/* ca_issue for a caller that only stores the leaf: *leaf_pem (one PEM block ending in a
+ * newline) and *serial_hex are new. The leaf is built without a decoded copy of the subject
+ * key (x509_pubkey_encode), which in OpenSSL 3.0 is most of what ca_issue spends besides
+ * the signature; the certificate is the same. */
+MC_MUST_CHECK enum mc_err ca_issue_pem(struct ca *ca, const struct ca_issue_request *req,
+                                       char **leaf_pem, char **serial_hex);
 /* The PEM chain for download: leaf then the intermediates of chain (issuing first), no
  * root (RFC 8555 section 9.1). New string. */
 MC_MUST_CHECK enum mc_err ca_chain_pem(const struct ca *ca, X509 *leaf, size_t chain, char **pem);
+/* The same chain from the leaf's PEM as stored at issuance (one CERTIFICATE block ending in
+ * a newline, not parsed again: the download path is hot), the intermediates' PEM cached at
+ * ca_new. New string. MC_ERR_INVALID when leaf_pem is empty or lacks its final newline,
+ * MC_ERR_NOT_FOUND for a chain out of range. */
+MC_MUST_CHECK enum mc_err ca_chain_pem_text(const struct ca *ca, const char *leaf_pem, size_t chain,
+                                            char **pem);
 
 /* Marks serial revoked at the clock's now with reason. MC_ERR_NOT_FOUND for a serial this
  * CA did not issue, MC_ERR_EXISTS if already revoked, MC_ERR_INVALID for reason 7 or > 10. */
