@@ -636,7 +636,7 @@ static enum mc_err prop_discover(struct prop_state *st, const char *fqdn)
         }
         goto out;
     }
-    snprintf(st->why, sizeof st->why, "no NS set above %s", fqdn);
+    snprintf(st->why, sizeof st->why, "no NS set above %.200s", fqdn);
 out:
     ldns_pkt_free(r);
     ldns_rdf_deep_free(name);
