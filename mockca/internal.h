@@ -30,6 +30,8 @@ struct dnsmock;
 struct vaq;
 struct issueq;
 struct cc_server;
+struct tr_writer;
+struct cconf;
 
 /* The CertCentral API key mockca_start generates when none is configured: 32 characters
  * of A-Z0-9 (about 165 bits). */
@@ -67,6 +69,9 @@ struct mockca {
     char mgmt_url[96];
     char account_prefix[160];    /* base_url + ACME_PATH_ACCOUNT: what a kid starts with */
     struct acme_check_config check;
+    /* The client-conformance grader (cconf.h): check.grader, vaq and order.c report to
+     * it; created before the listener is ready, freed after the listeners and vaq stop. */
+    struct cconf *cconf;
     /* CertCentral (mockca/cc/cc.h) on the ACME listener under CC_PREFIX: created after the
      * CA, published by `ready`. acme_routes is wfe's table plus the CertCentral routes (the
      * listener keeps pointers into it); the wfe_* hooks are wfe's, which mockca.c's own
@@ -83,6 +88,17 @@ struct mockca {
      * base_url (and so the CA's OCSP/CRL URLs) is known, so requests that arrive in that
      * window are answered 503 rather than reading half-built state. */
     atomic_bool ready;
+
+    /* Recording (mockca.c, transcript.h): every exchange of the ACME/CertCentral and
+     * management listeners goes to the transcript writer and the observer when either is
+     * set. `recording` lets the hooks skip building a record when neither is; rec_mu guards
+     * the two pointers while a record is handed over, so closing waits for writers. */
+    atomic_bool recording;
+    pthread_mutex_t rec_mu;
+    struct tr_writer *transcript;
+    mockca_observer_fn observer;
+    void *observer_ctx;
+    http_handler_fn mgmt_after; /* the management listener's own after hook (may be NULL) */
 
     /* Housekeeping (mockca.c): a thread that calls mockca_sweep every
      * cfg.sweep_interval_s seconds of real time; sweep_stop under sweep_mu ends it at once

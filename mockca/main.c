@@ -22,6 +22,8 @@
 #include "dnsmock/dnsmock.h"
 #include "mockca/config.h"
 #include "mockca/mockca.h"
+#include "mockca/run.h"
+#include "mockca/tdiff.h"
 
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE 2
@@ -39,6 +41,8 @@ enum opt_id {
     OPT_STATE_DIR,
     OPT_SEED,
     OPT_LOG_LEVEL,
+    OPT_TRANSCRIPT,
+    OPT_TRANSCRIPT_MAX,
     OPT_HELP,
     OPT_VERSION,
 };
@@ -63,6 +67,8 @@ static const struct opt opts[] = {
     {"state-dir", OPT_STATE_DIR, true},
     {"fault-seed", OPT_SEED, true},
     {"log-level", OPT_LOG_LEVEL, true},
+    {"transcript", OPT_TRANSCRIPT, true},
+    {"transcript-max", OPT_TRANSCRIPT_MAX, true},
     {"help", OPT_HELP, false},
     {"h", OPT_HELP, false},
     {"version", OPT_VERSION, false},
@@ -80,12 +86,17 @@ struct args {
     bool strict_set;
     bool strict;
     uint64_t seed;
+    const char *transcript;
+    uint64_t transcript_max;
 };
 
 static void usage(FILE *f)
 {
     fprintf(
         f, "Usage: mockca [OPTIONS]\n"
+           "       mockca run --scenario FILE [--report-dir DIR] [--seed N] -- COMMAND...\n"
+           "       mockca diff [--json] OLD.jsonl NEW.jsonl\n"
+           "(see `mockca run --help` and `mockca diff --help`)\n"
            "A mock ACME v2 certificate authority (RFC 8555) that runs where Pebble runs, with\n"
            "an embedded dnsmock (a pebble-challtestsrv compatible DNS server) for validation,\n"
            "and DigiCert's CertCentral Services API v2 on the same listener under\n"
@@ -125,6 +136,10 @@ static void usage(FILE *f)
            "  --state-dir DIR        where the root files are written (default\n"
            "                         ${TMPDIR:-/tmp}/mockca-PORT, PORT the ACME port)\n"
            "  --log-level LEVEL      error, warn, info (default) or debug; logs go to stderr\n"
+           "  --transcript FILE      record every exchange (ACME, CertCentral, management) as\n"
+           "                         JSON lines, secrets redacted; `mockca diff` compares two\n"
+           "  --transcript-max BYTES bound of the transcript file (default 64 MiB); later\n"
+           "                         exchanges are counted, not written\n"
            "  --help, --version\n"
            "\n"
            "Pebble's flags are accepted unchanged, as -flag VALUE or -flag=VALUE: -config,\n"
@@ -290,6 +305,19 @@ static int parse_args(int argc, char **argv, struct args *a)
             log_set_level((enum log_level)lvl);
             break;
         }
+        case OPT_TRANSCRIPT:
+            if (value[0] == '\0') {
+                fprintf(stderr, "mockca: --transcript wants a file path\n");
+                return EXIT_USAGE;
+            }
+            a->transcript = value;
+            break;
+        case OPT_TRANSCRIPT_MAX:
+            if (!parse_u64(value, UINT64_MAX, &a->transcript_max) || a->transcript_max < 4096) {
+                fprintf(stderr, "mockca: --transcript-max wants at least 4096 bytes\n");
+                return EXIT_USAGE;
+            }
+            break;
         case OPT_HELP:
             usage(stdout);
             return 0;
@@ -457,6 +485,11 @@ int main(int argc, char **argv)
 
     memset(&a, 0, sizeof(a));
     log_set_level(LOGL_INFO);
+    /* Subcommands; with none, the Pebble-compatible server as ever. */
+    if (argc > 1 && strcmp(argv[1], "run") == 0)
+        return run_main(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "diff") == 0)
+        return td_main(argc - 1, argv + 1);
     rc = parse_args(argc, argv, &a);
     if (rc != -1)
         return rc;
@@ -476,6 +509,12 @@ int main(int argc, char **argv)
     if (e != MC_OK) {
         fprintf(stderr, "mockca: cannot start: %s\n", mc_strerror(e));
         return e == MC_ERR_INVALID ? EXIT_USAGE : EXIT_RUNTIME;
+    }
+    if (a.transcript != NULL &&
+        mockca_transcript_open(m, a.transcript, (size_t)a.transcript_max) != MC_OK) {
+        fprintf(stderr, "mockca: cannot write the transcript %s\n", a.transcript);
+        mockca_stop(m);
+        return EXIT_RUNTIME;
     }
     printf("directory %s\n", mockca_directory_url(m));
     printf("certcentral %s\n", mockca_cc_url(m));

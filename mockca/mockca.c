@@ -23,14 +23,19 @@
 #include "mockca/acme/wfe.h"
 #include "mockca/ca.h"
 #include "mockca/cc/cc.h"
+#include "mockca/cconf.h"
 #include "mockca/internal.h"
 #include "mockca/issueq.h"
 #include "mockca/mgmt.h"
 #include "mockca/ratelimit.h"
 #include "mockca/store.h"
+#include "mockca/transcript.h"
 #include "mockca/vaq.h"
 
 #define MOCKCA_HOST_MAX 64
+
+static void mockca_mgmt_after(void *ctx, const struct http_request *req,
+                              struct http_response *resp);
 
 /* ---- addresses ----------------------------------------------------------------------- */
 
@@ -167,6 +172,7 @@ static enum mc_err mockca_vaq(struct mockca *m)
     vc.sleep_max_s = m->cfg.va_sleep_max_s;
     vc.rng = &m->rng;
     vc.rng_mu = &m->rng_mu;
+    vc.cconf = m->cconf;
     vc.caa_domains = (const char *const *)m->cfg.caa_identities;
     vc.n_caa_domains = m->cfg.n_caa_identities;
     if (m->cfg.rl_failed_validations.count > 0) {
@@ -218,9 +224,10 @@ void mockca_retry_after(struct mockca *m, struct http_response *resp, int64_t s)
         s = 1;
     if (form != MOCKCA_RETRY_AFTER_SECONDS && form != MOCKCA_RETRY_AFTER_DATE)
         form = (mockca_rand(m) & 1) != 0 ? MOCKCA_RETRY_AFTER_DATE : MOCKCA_RETRY_AFTER_SECONDS;
-    /* The date is s seconds past the run's clock, so a client that reads it against the
-     * mockca clock (or a real one while the clock is not moved) waits s seconds. */
-    if (form != MOCKCA_RETRY_AFTER_DATE || !mockca_http_date(clock_now(m->clock) + s, v, sizeof(v)))
+    /* The date is s seconds past REAL time, like the Date header the HTTP layer sends:
+     * clients read an HTTP-date against their own wall clock, so a date on the virtual
+     * clock would make them wait years (or not at all) once a test moves that clock. */
+    if (form != MOCKCA_RETRY_AFTER_DATE || !mockca_http_date(clock_now(NULL) + s, v, sizeof(v)))
         snprintf(v, sizeof(v), "%lld", (long long)s);
     if (http_response_header(resp, "Retry-After", v) != MC_OK)
         log_msg(LOGL_WARN, "acme.retry_after", "err=cannot_add");
@@ -321,12 +328,116 @@ static enum mc_err mockca_mgmt(struct mockca *m)
     if (e != MC_OK)
         return e;
     mgmt_server_config(m, bind, port, &hc);
+    m->mgmt_after = hc.after;
+    hc.after = mockca_mgmt_after;
     e = http_server_start(&hc, &m->mgmt);
     if (e != MC_OK)
         return e;
     snprintf(m->mgmt_url, sizeof(m->mgmt_url), "https://%s:%u", host,
              (unsigned)http_server_port(m->mgmt));
     return MC_OK;
+}
+
+/* ---- recording ------------------------------------------------------------------------ */
+
+/* Hands one exchange to the transcript and the observer. Called from the listeners' after
+ * hooks, so it sees the answer as sent (Replay-Nonce and Link included). */
+static void mockca_record(struct mockca *m, const char *listener, const struct http_request *req,
+                          const struct http_response *resp)
+{
+    cJSON *rec = NULL;
+
+    if (!atomic_load(&m->recording))
+        return;
+    if (tr_build(listener, clock_now_ms(m->clock), req, resp, &rec) != MC_OK) {
+        log_msg(LOGL_WARN, "mockca.transcript", "err=%s path=%s", "cannot_build_record",
+                req->path);
+        return;
+    }
+    pthread_mutex_lock(&m->rec_mu);
+    if (m->transcript != NULL && tr_write(m->transcript, rec) == MC_ERR_IO)
+        log_msg(LOGL_WARN, "mockca.transcript", "err=%s", "write_failed");
+    if (m->observer != NULL)
+        m->observer(m->observer_ctx, rec);
+    pthread_mutex_unlock(&m->rec_mu);
+    cJSON_Delete(rec);
+}
+
+static void mockca_mgmt_after(void *ctx, const struct http_request *req,
+                              struct http_response *resp)
+{
+    struct mockca *m = ctx;
+
+    if (m->mgmt_after != NULL)
+        m->mgmt_after(ctx, req, resp);
+    mockca_record(m, "mgmt", req, resp);
+}
+
+static void mockca_update_recording(struct mockca *m)
+{
+    atomic_store(&m->recording, m->transcript != NULL || m->observer != NULL);
+}
+
+static enum mc_err mockca_transcript_set(struct mockca *m, struct tr_writer *w)
+{
+    struct tr_writer *old;
+
+    pthread_mutex_lock(&m->rec_mu);
+    old = m->transcript;
+    m->transcript = w;
+    mockca_update_recording(m);
+    pthread_mutex_unlock(&m->rec_mu);
+    tr_close(old);
+    return MC_OK;
+}
+
+enum mc_err mockca_transcript_open(struct mockca *m, const char *path, size_t max_bytes)
+{
+    struct tr_writer *w = NULL;
+    enum mc_err e = tr_open_path(path, max_bytes, &w);
+
+    if (e != MC_OK) {
+        log_msg(LOGL_ERROR, "mockca.transcript", "path=%s err=%s", path, mc_strerror(e));
+        return e;
+    }
+    return mockca_transcript_set(m, w);
+}
+
+enum mc_err mockca_transcript_fd(struct mockca *m, int fd, size_t max_bytes)
+{
+    struct tr_writer *w = NULL;
+    enum mc_err e = tr_open_fd(fd, max_bytes, &w);
+
+    if (e != MC_OK)
+        return e;
+    return mockca_transcript_set(m, w);
+}
+
+void mockca_transcript_close(struct mockca *m, size_t *written, size_t *dropped)
+{
+    struct tr_writer *w;
+
+    if (written != NULL)
+        *written = 0;
+    if (dropped != NULL)
+        *dropped = 0;
+    pthread_mutex_lock(&m->rec_mu);
+    w = m->transcript;
+    m->transcript = NULL;
+    mockca_update_recording(m);
+    pthread_mutex_unlock(&m->rec_mu);
+    if (w != NULL)
+        tr_counts(w, written, dropped);
+    tr_close(w);
+}
+
+void mockca_set_observer(struct mockca *m, mockca_observer_fn fn, void *ctx)
+{
+    pthread_mutex_lock(&m->rec_mu);
+    m->observer = fn;
+    m->observer_ctx = fn != NULL ? ctx : NULL;
+    mockca_update_recording(m);
+    pthread_mutex_unlock(&m->rec_mu);
 }
 
 /* ---- CertCentral on the ACME listener ------------------------------------------------ */
@@ -403,6 +514,7 @@ static void mockca_acme_before(void *ctx, const struct http_request *req,
 
     if (!mockca_is_cc(req)) {
         m->wfe_before(ctx, req, resp);
+        cconf_begin(m->cconf, req, resp);
         return;
     }
     if (!atomic_load(&m->ready))
@@ -413,9 +525,13 @@ static void mockca_acme_after(void *ctx, const struct http_request *req,
                               struct http_response *resp)
 {
     struct mockca *m = ctx;
+    bool cc = mockca_is_cc(req);
 
-    if (!mockca_is_cc(req))
+    if (!cc) {
         m->wfe_after(ctx, req, resp);
+        cconf_end(m->cconf, req, resp);
+    }
+    mockca_record(m, cc ? "certcentral" : "acme", req, resp);
 }
 
 static void mockca_acme_error(void *ctx, const struct http_request *req, int status,
@@ -533,6 +649,8 @@ enum mc_err mockca_start(struct mockca_config *cfg, struct mockca **out)
     m->cfg = *cfg;
     memset(cfg, 0, sizeof(*cfg));
     atomic_init(&m->ready, false);
+    atomic_init(&m->recording, false);
+    pthread_mutex_init(&m->rec_mu, NULL);
     pthread_mutex_init(&m->rng_mu, NULL);
     pthread_mutex_init(&m->sweep_mu, NULL);
     {
@@ -603,6 +721,11 @@ enum mc_err mockca_start(struct mockca_config *cfg, struct mockca **out)
         goto fail;
     snprintf(m->dir_url, sizeof(m->dir_url), "%s%s", m->base_url, ACME_PATH_DIRECTORY);
     snprintf(m->account_prefix, sizeof(m->account_prefix), "%s%s", m->base_url, ACME_PATH_ACCOUNT);
+    e = cconf_new(m->dir_url, fault_engine_seed(m->faults), m->clock, m->cfg.conformance_strict,
+                  &m->cconf);
+    if (e != MC_OK)
+        goto fail;
+    m->check.grader = m->cconf;
     e = mockca_new_ca(m);
     if (e != MC_OK)
         goto fail;
@@ -642,9 +765,13 @@ void mockca_stop(struct mockca *m)
     mockca_sweeper_stop(m); /* first: it reads the store and the CA */
     http_server_stop(m->mgmt);
     http_server_stop(m->acme);
+    /* After the listeners: no hook can record any more. */
+    mockca_transcript_close(m, NULL, NULL);
+    pthread_mutex_destroy(&m->rec_mu);
     vaq_free(m->vaq); /* after the listener: no handler can queue a job any more */
     issueq_free(m->issueq); /* before the CA and the store its jobs use */
     cc_free(m->cc); /* after both listeners (ACME and management call it), before its CA */
+    cconf_free(m->cconf); /* after the listeners and vaq, the only ones that report to it */
     free(m->acme_routes);
     ca_free(m->ca);
     dnsmock_stop(m->dns);
@@ -712,4 +839,135 @@ const char *mockca_cc_api_key(const struct mockca *m)
 struct cc_server *mockca_cc(struct mockca *m)
 {
     return m->cc;
+}
+
+struct mc_clock *mockca_clock(struct mockca *m)
+{
+    return m->clock;
+}
+
+/* ---- capabilities, faults and queries -------------------------------------------------- */
+
+/* Extended as features land (the faults work adds "acme-faults", "certcentral-faults"). */
+static const char *const mockca_caps[] = {"transcript", "scenarios", "dns-faults", NULL};
+
+const char *const *mockca_capabilities(size_t *n)
+{
+    if (n != NULL)
+        *n = sizeof(mockca_caps) / sizeof(mockca_caps[0]) - 1;
+    return mockca_caps;
+}
+
+bool mockca_has_capability(const char *name)
+{
+    for (size_t i = 0; mockca_caps[i] != NULL; i++)
+        if (strcmp(mockca_caps[i], name) == 0)
+            return true;
+    return false;
+}
+
+enum mc_err mockca_fault_add(struct mockca *m, const char *server, const cJSON *match,
+                             const cJSON *action, uint64_t *id, char *err, size_t errn)
+{
+    (void)m;
+    (void)match;
+    (void)action;
+    *id = 0;
+    /* The front ends do not consult the engine yet: a rule added now would never fire,
+     * and a scenario that relies on it would be judged on a run without its faults. */
+    if (err != NULL)
+        snprintf(err, errn, "%s faults are not supported by this mockca yet", server);
+    return MC_ERR_UNSUPPORTED;
+}
+
+enum mc_err mockca_fault_fired(struct mockca *m, uint64_t id, uint64_t *fired)
+{
+    cJSON *list = fault_engine_list(m->faults), *r;
+    enum mc_err e = MC_ERR_NOT_FOUND;
+
+    *fired = 0;
+    if (list == NULL)
+        return MC_ERR_NOMEM;
+    cJSON_ArrayForEach(r, list)
+    {
+        cJSON *rid = cJSON_GetObjectItemCaseSensitive(r, "id");
+        cJSON *f = cJSON_GetObjectItemCaseSensitive(r, "fired");
+        if (cJSON_IsNumber(rid) && (uint64_t)rid->valuedouble == id) {
+            *fired = cJSON_IsNumber(f) ? (uint64_t)f->valuedouble : 0;
+            e = MC_OK;
+            break;
+        }
+    }
+    cJSON_Delete(list);
+    return e;
+}
+
+void mockca_order_info_clear(struct mockca_order_info *o)
+{
+    if (o == NULL)
+        return;
+    for (size_t i = 0; i < o->n_names; i++)
+        free(o->names[i]);
+    free(o->names);
+    free(o->replaces);
+    memset(o, 0, sizeof(*o));
+}
+
+enum mc_err mockca_order_info(struct mockca *m, const char *order_id, struct mockca_order_info *out)
+{
+    struct order_snap o;
+    enum mc_err e;
+
+    memset(out, 0, sizeof(*out));
+    memset(&o, 0, sizeof(o));
+    e = store_order_get(m->store, order_id, &o);
+    if (e != MC_OK)
+        return e;
+    snprintf(out->status, sizeof(out->status), "%s", order_status_name(o.status));
+    snprintf(out->account_id, sizeof(out->account_id), "%s", o.account_id);
+    e = MC_ERR_NOMEM;
+    if (o.idents.n > 0) {
+        out->names = calloc(o.idents.n, sizeof(*out->names));
+        if (out->names == NULL)
+            goto out;
+    }
+    for (size_t i = 0; i < o.idents.n; i++) {
+        out->names[i] = strdup(o.idents.v[i].value);
+        if (out->names[i] == NULL)
+            goto out;
+        out->n_names++;
+    }
+    if (o.replaces != NULL) {
+        out->replaces = strdup(o.replaces);
+        if (out->replaces == NULL)
+            goto out;
+    }
+    if (o.cert_serial != NULL) {
+        enum ca_status st = CA_STATUS_UNKNOWN;
+        int reason = 0;
+        int64_t at = 0;
+        snprintf(out->serial, sizeof(out->serial), "%s", o.cert_serial);
+        if (ca_status(m->ca, o.cert_serial, &st, &reason, &at) == MC_OK)
+            out->revoked = st == CA_STATUS_REVOKED;
+    }
+    e = MC_OK;
+out:
+    order_snap_clear(&o);
+    if (e != MC_OK)
+        mockca_order_info_clear(out);
+    return e;
+}
+
+enum mc_err mockca_account_status(struct mockca *m, const char *account_id, char *status, size_t n)
+{
+    struct account_snap a;
+    enum mc_err e;
+
+    memset(&a, 0, sizeof(a));
+    e = store_account_get(m->store, account_id, &a);
+    if (e != MC_OK)
+        return e;
+    snprintf(status, n, "%s", acct_status_name(a.status));
+    account_snap_clear(&a);
+    return MC_OK;
 }
