@@ -28,7 +28,15 @@ struct cli_globals {
     bool json;              /* --json */
     int verbosity;          /* -q: -1, default 0, -v: 1 (info), -vv: 2 (debug) */
     uint64_t seed;          /* --seed N for retry jitter; 0: from the OS */
+    /* --now TIME: seconds to add to the real clock in every decision that depends on the
+     * date (renewal due, ARI windows and Retry-After kept between runs, issued_at), so
+     * that certcli can follow a CA running on a virtual clock (mockca's /clock). 0 when
+     * not given. */
+    int64_t now_offset;
 };
+
+/* The current time as the commands see it: real time plus g->now_offset. */
+int64_t cli_now(const struct cli_globals *g);
 
 struct cli_cmd {
     const char *name;

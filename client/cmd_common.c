@@ -962,7 +962,7 @@ static enum mc_err build_meta(const struct cli_globals *g, struct sess *s,
     in.profile = o->profile;
     in.preferred_chain = o->preferred_chain;
     in.challenge = cli_solver_challenges(o->solvers, ch, sizeof(ch));
-    in.issued_at = clock_now(NULL);
+    in.issued_at = cli_now(g);
     in.leaf = res->leaf;
     in.order_url = res->order_url;
     in.cert_url = res->cert_url;
@@ -1068,7 +1068,7 @@ int cli_obtain(const struct cli_globals *g, struct sess *s, const char *cmd,
     if (ari_id != NULL && sess_directory(s)->renewal_info != NULL) {
         /* Ask now, so the first renew run knows the window; a CA that cannot answer yet
          * only costs a later question. */
-        err = renew_fetch_ari(s, res.leaf, clock_now(NULL), &w);
+        err = renew_fetch_ari(s, res.leaf, cli_now(g), &w);
         if (err != MC_OK) {
             fprintf(stderr, "certcli %s: note: no renewal information yet (%s)\n", cmd,
                     sess_last_error(s));
@@ -1265,4 +1265,9 @@ out:
     free(envp);
     free(domains);
     return err;
+}
+
+int64_t cli_now(const struct cli_globals *g)
+{
+    return clock_now(NULL) + (g != NULL ? g->now_offset : 0);
 }

@@ -228,7 +228,7 @@ static void check_one(struct renew_ctx *c, const struct renew_args *a, const cha
     cJSON *meta = NULL, *entry = cJSON_CreateObject();
     const char *dir = NULL;
     struct ari_window w;
-    int64_t nb = 0, na = 0, now = clock_now(NULL), due_at = 0;
+    int64_t nb = 0, na = 0, now = cli_now(g), due_at = 0;
     enum renew_reason why;
     bool meta_changed = false;
     enum mc_err err;

@@ -11,6 +11,7 @@
 
 #include "client/cmd.h"
 #include "client/cmd_common.h"
+#include "common/clock.h"
 #include "common/log.h"
 
 #ifndef MOCKCA_VERSION
@@ -65,6 +66,8 @@ static void usage(FILE *f)
                "  --json            print one JSON object with the result on stdout\n"
                "  -v, -vv           more log output (info, debug); -q: errors only, no progress\n"
                "  --seed N          seed of the retry jitter (reproducible runs)\n"
+               "  --now TIME        act as if it were TIME (RFC 3339) when deciding what is due:\n"
+               "                    for tests against a CA on a virtual clock (mockca /clock)\n"
                "  -h, --help        this text; `certcli COMMAND --help` for a command's options\n"
                "  -V, --version     the version\n"
                "\n"
@@ -100,7 +103,7 @@ __attribute__((format(printf, 1, 2))) static int bad_global(const char *fmt, ...
 
 int main(int argc, char **argv)
 {
-    enum { OPT_SERVER = 1000, OPT_DIR, OPT_CA, OPT_INSECURE, OPT_JSON, OPT_SEED };
+    enum { OPT_SERVER = 1000, OPT_DIR, OPT_CA, OPT_INSECURE, OPT_JSON, OPT_SEED, OPT_NOW };
     static const struct option opts[] = {
         {"server", required_argument, NULL, OPT_SERVER},
         {"dir", required_argument, NULL, OPT_DIR},
@@ -108,6 +111,7 @@ int main(int argc, char **argv)
         {"insecure", no_argument, NULL, OPT_INSECURE},
         {"json", no_argument, NULL, OPT_JSON},
         {"seed", required_argument, NULL, OPT_SEED},
+        {"now", required_argument, NULL, OPT_NOW},
         {"verbose", no_argument, NULL, 'v'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
@@ -154,6 +158,13 @@ int main(int argc, char **argv)
             if (end == optarg || *end != '\0')
                 return bad_global("--seed wants a non-negative number, not '%s'", optarg);
             g.seed = (uint64_t)v;
+            break;
+        }
+        case OPT_NOW: {
+            int64_t t = 0;
+            if (cli_parse_rfc3339(optarg, &t) != MC_OK)
+                return bad_global("--now wants an RFC 3339 time, not '%s'", optarg);
+            g.now_offset = t - clock_now(NULL);
             break;
         }
         case 'v':

@@ -1193,6 +1193,25 @@ enum mc_err ca_status(struct ca *ca, const char *serial_hex, enum ca_status *sta
     return MC_OK;
 }
 
+enum mc_err ca_not_after(struct ca *ca, const char *serial_hex, int64_t *not_after)
+{
+    uint8_t serial[CA_SERIAL_BYTES];
+    const struct ca_entry *e;
+    enum mc_err err;
+
+    if (ca == NULL || not_after == NULL)
+        return MC_ERR_INVALID;
+    err = parse_serial_hex(serial_hex, serial);
+    if (err != MC_OK)
+        return err == MC_ERR_INVALID ? err : MC_ERR_NOT_FOUND;
+    pthread_mutex_lock(&ca->lock);
+    e = reg_find(ca, serial);
+    if (e != NULL)
+        *not_after = e->not_after;
+    pthread_mutex_unlock(&ca->lock);
+    return e != NULL ? MC_OK : MC_ERR_NOT_FOUND;
+}
+
 size_t ca_prune(struct ca *ca)
 {
     int64_t cutoff;

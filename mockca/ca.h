@@ -120,6 +120,9 @@ MC_MUST_CHECK enum mc_err ca_revoke(struct ca *ca, const char *serial_hex, int r
  * CA_STATUS_UNKNOWN with MC_OK; MC_ERR_INVALID for a serial that is not hex. */
 MC_MUST_CHECK enum mc_err ca_status(struct ca *ca, const char *serial_hex, enum ca_status *status,
                                     int *reason, int64_t *revoked_at);
+/* The notAfter (Unix seconds) of a certificate the CA still holds in its registry (until
+ * ca_prune drops it after expiry). MC_ERR_NOT_FOUND when it holds none by that serial. */
+MC_MUST_CHECK enum mc_err ca_not_after(struct ca *ca, const char *serial_hex, int64_t *not_after);
 
 /* Answers a DER OCSPRequest (RFC 6960 section 4.1) with a DER OCSPResponse signed by the
  * issuing intermediate of chain 0: good / revoked (with time, and reason unless

@@ -3,6 +3,7 @@
  * listed after them in the route table. */
 #include "mockca/mgmt.h"
 
+#include <inttypes.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,10 +17,12 @@
 #include "common/log.h"
 #include "common/pem.h"
 #include "common/x509.h"
+#include "mockca/acme/afault.h"
 #include "mockca/acme/ari.h"
 #include "mockca/acme/nonce.h"
 #include "mockca/ca.h"
 #include "mockca/cc/cc.h"
+#include "mockca/cconf.h"
 #include "mockca/internal.h"
 #include "mockca/store.h"
 
@@ -185,6 +188,16 @@ static void mgmt_go_time(int64_t unix_s, char *buf, size_t n)
         snprintf(buf, n, "%s", "");
 }
 
+/* True when the certificate serial has passed its notAfter on mockca's clock. Pebble
+ * knows only Valid and Revoked; ours adds Expired so that a test that moves the virtual
+ * clock past a certificate's lifetime sees it (the CA keeps the date until ca_prune). */
+static bool mgmt_cert_expired(struct mockca *m, const char *serial)
+{
+    int64_t na = 0;
+
+    return ca_not_after(m->ca, serial, &na) == MC_OK && clock_now(m->clock) >= na;
+}
+
 static void mgmt_cert_status(void *ctx, const struct http_request *req, struct http_response *resp)
 {
     struct mockca *m = ctx;
@@ -216,7 +229,9 @@ static void mgmt_cert_status(void *ctx, const struct http_request *req, struct h
         memset(&snap, 0, sizeof(snap));
     j = cJSON_CreateObject();
     if (j == NULL ||
-        cJSON_AddStringToObject(j, "Status", st == CA_STATUS_REVOKED ? "Revoked" : "Valid") ==
+        cJSON_AddStringToObject(j, "Status", st == CA_STATUS_REVOKED ? "Revoked"
+                                             : mgmt_cert_expired(m, serial) ? "Expired"
+                                                                                   : "Valid") ==
             NULL ||
         cJSON_AddStringToObject(j, "Serial", serial) == NULL ||
         cJSON_AddStringToObject(j, "Certificate", snap.leaf_pem != NULL ? snap.leaf_pem : "") ==
@@ -498,7 +513,201 @@ static void mgmt_before(void *ctx, const struct http_request *req, struct http_r
         mgmt_error(resp, 503, "starting");
 }
 
+/* ---- client conformance (cconf.h) ------------------------------------------------------ */
+
+/* GET /conformance, /conformance/junit, /conformance/html: the grader's report in each of
+ * report.h's forms; POST /conformance/reset: a new empty report (204); POST
+ * /conformance/mode {"strict": bool}: strict or lenient from now on (200 {"strict": bool}). */
+static void mgmt_conformance_form(struct mockca *m, enum cconf_form form, const char *type,
+                                  struct http_response *resp)
+{
+    char *text = NULL;
+    size_t len = 0;
+
+    if (cconf_render(m->cconf, form, &text, &len) != MC_OK) {
+        mgmt_error(resp, 500, "cannot render the conformance report");
+        return;
+    }
+    if (http_response_body(resp, 200, type, text, len) != MC_OK)
+        mgmt_error(resp, 500, "out of memory");
+    free(text);
+}
+
+static void mgmt_conformance(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+    (void)req;
+    mgmt_conformance_form(ctx, CCONF_JSON, "application/json", resp);
+}
+
+static void mgmt_conformance_junit(void *ctx, const struct http_request *req,
+                                   struct http_response *resp)
+{
+    (void)req;
+    mgmt_conformance_form(ctx, CCONF_JUNIT, "application/xml", resp);
+}
+
+static void mgmt_conformance_html(void *ctx, const struct http_request *req,
+                                  struct http_response *resp)
+{
+    (void)req;
+    mgmt_conformance_form(ctx, CCONF_HTML, "text/html; charset=utf-8", resp);
+}
+
+static void mgmt_conformance_reset(void *ctx, const struct http_request *req,
+                                   struct http_response *resp)
+{
+    struct mockca *m = ctx;
+
+    (void)req;
+    if (cconf_reset(m->cconf) != MC_OK) {
+        mgmt_error(resp, 500, "out of memory");
+        return;
+    }
+    if (http_response_body(resp, 204, "text/plain", "", 0) != MC_OK)
+        resp->status = 204;
+}
+
+static void mgmt_conformance_mode(void *ctx, const struct http_request *req,
+                                  struct http_response *resp)
+{
+    struct mockca *m = ctx;
+    cJSON *j = NULL, *out = NULL;
+    bool strict = false;
+
+    if (json_parse((const char *)req->body, req->body_len, MGMT_MAX_BODY, 2, &j) != MC_OK ||
+        !cJSON_IsObject(j) || cJSON_GetArraySize(j) != 1 ||
+        json_get_bool(j, "strict", &strict) != MC_OK) {
+        mgmt_error(resp, 400, "want {\"strict\": true|false}");
+        goto out;
+    }
+    cconf_set_strict(m->cconf, strict);
+    log_msg(LOGL_INFO, "mgmt.conformance_mode", "strict=%d", strict ? 1 : 0);
+    out = cJSON_CreateObject();
+    if (out == NULL || cJSON_AddBoolToObject(out, "strict", cconf_is_strict(m->cconf)) == NULL ||
+        http_response_json(resp, 200, out) != MC_OK)
+        mgmt_error(resp, 500, "out of memory");
+out:
+    cJSON_Delete(out);
+    cJSON_Delete(j);
+}
+
 /* ---- the route table ------------------------------------------------------------------- */
+
+/* ---- fault rules (ours; mockca/acme/afault.h has the rule form) ------------------------ */
+
+#define MGMT_FAULT_JSON_DEPTH 6
+
+/* The body as a JSON object, or a 400 sent and NULL. An empty body reads as {} when
+ * empty_ok. */
+static cJSON *mgmt_fault_body(const struct http_request *req, struct http_response *resp,
+                              bool empty_ok)
+{
+    cJSON *j = NULL;
+
+    if (empty_ok && req->body_len == 0)
+        return cJSON_CreateObject();
+    if (json_parse((const char *)req->body, req->body_len, MGMT_MAX_BODY, MGMT_FAULT_JSON_DEPTH,
+                   &j) != MC_OK ||
+        !cJSON_IsObject(j)) {
+        cJSON_Delete(j);
+        mgmt_error(resp, 400, "want a JSON object");
+        return NULL;
+    }
+    return j;
+}
+
+static void mgmt_json(struct http_response *resp, int status, cJSON *j)
+{
+    if (j == NULL || http_response_json(resp, status, j) != MC_OK)
+        mgmt_error(resp, 500, "out of memory");
+    cJSON_Delete(j);
+}
+
+/* POST /add-fault {"server"?, "match"?, "action"} -> 200 {"id": N}. */
+static void mgmt_add_fault(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+    struct mockca *m = ctx;
+    char err[256] = "";
+    uint64_t id = 0;
+    cJSON *j = mgmt_fault_body(req, resp, false), *r = NULL;
+    enum mc_err e;
+
+    if (j == NULL)
+        return;
+    e = afault_add_rule(m->faults, j, &id, err, sizeof(err));
+    if (e == MC_ERR_INVALID || e == MC_ERR_LIMIT) {
+        mgmt_error(resp, 400, err[0] != '\0' ? err : "invalid fault rule");
+        goto out;
+    }
+    if (e != MC_OK) {
+        mgmt_error(resp, 500, mc_strerror(e));
+        goto out;
+    }
+    r = cJSON_CreateObject();
+    if (r != NULL && cJSON_AddNumberToObject(r, "id", (double)id) == NULL) {
+        cJSON_Delete(r);
+        r = NULL;
+    }
+    mgmt_json(resp, 200, r);
+out:
+    cJSON_Delete(j);
+}
+
+/* POST /del-fault {"id": N}: 200, 404 for no such rule. */
+static void mgmt_del_fault(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+    struct mockca *m = ctx;
+    int64_t id = 0;
+    cJSON *j = mgmt_fault_body(req, resp, false);
+
+    if (j == NULL)
+        return;
+    if (json_get_int(j, "id", 1, INT64_C(9007199254740992), &id) != MC_OK)
+        mgmt_error(resp, 400, "id: a positive integer is required");
+    else if (fault_engine_remove(m->faults, (uint64_t)id) != MC_OK)
+        mgmt_error(resp, 404, "no fault rule with that id");
+    else if (http_response_body(resp, 200, "text/plain; charset=utf-8", "", 0) != MC_OK)
+        resp->status = 200;
+    cJSON_Delete(j);
+}
+
+/* POST /clear-faults: every rule gone (the seed stays). */
+static void mgmt_clear_faults(void *ctx, const struct http_request *req,
+                              struct http_response *resp)
+{
+    struct mockca *m = ctx;
+    cJSON *j = mgmt_fault_body(req, resp, true);
+
+    if (j == NULL)
+        return;
+    fault_engine_clear(m->faults);
+    if (http_response_body(resp, 200, "text/plain; charset=utf-8", "", 0) != MC_OK)
+        resp->status = 200;
+    cJSON_Delete(j);
+}
+
+/* GET /faults -> {"seed": S, "rules": [{"id", "spec", "matched", "fired"}]}. */
+static void mgmt_faults(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+    struct mockca *m = ctx;
+    char seed[32];
+    cJSON *r = cJSON_CreateObject(), *rules = fault_engine_list(m->faults), *js;
+
+    (void)req;
+    /* A 64-bit seed does not survive a double: its digits go out as a raw number. */
+    snprintf(seed, sizeof(seed), "%" PRIu64, fault_engine_seed(m->faults));
+    js = cJSON_CreateRaw(seed);
+    if (r == NULL || rules == NULL || js == NULL) {
+        cJSON_Delete(js);
+        cJSON_Delete(rules);
+        cJSON_Delete(r);
+        mgmt_error(resp, 500, "out of memory");
+        return;
+    }
+    cJSON_AddItemToObject(r, "seed", js);
+    cJSON_AddItemToObject(r, "rules", rules);
+    mgmt_json(resp, 200, r);
+}
 
 static const struct http_route mgmt_routes[] = {
     /* Pebble's management API. */
@@ -512,8 +721,17 @@ static const struct http_route mgmt_routes[] = {
     {"GET", "/clock", mgmt_clock_get},
     {"POST", "/clock", mgmt_clock_post},
     {"POST", "/sweep", mgmt_sweep},
+    {"POST", "/add-fault", mgmt_add_fault},
+    {"POST", "/del-fault", mgmt_del_fault},
+    {"POST", "/clear-faults", mgmt_clear_faults},
+    {"GET", "/faults", mgmt_faults},
     {"GET", "/cc/*", mgmt_cc},
     {"POST", "/cc/*", mgmt_cc},
+    {"GET", "/conformance", mgmt_conformance},
+    {"GET", "/conformance/junit", mgmt_conformance_junit},
+    {"GET", "/conformance/html", mgmt_conformance_html},
+    {"POST", "/conformance/reset", mgmt_conformance_reset},
+    {"POST", "/conformance/mode", mgmt_conformance_mode},
 };
 
 void mgmt_server_config(struct mockca *m, const char *bind_addr, uint16_t port,

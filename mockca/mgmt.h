@@ -9,7 +9,8 @@
  *       N is a chain index (0 = default chain, 1.. = PEBBLE_ALTERNATE_ROOTS); each answer
  *       carries Link rel="alternate" to the same resource of every other chain. An index
  *       that is not a number or names no chain: 404, as Pebble.
- *   GET /cert-status-by-serial/HEX   {"Status": "Valid"|"Revoked", "Serial": lowercase hex
+ *   GET /cert-status-by-serial/HEX   {"Status": "Valid"|"Revoked", or ours "Expired" (past
+ *       notAfter on the virtual clock, until the CA prunes it an hour later), "Serial": lowercase hex
  *       without leading zeros, "Certificate": the leaf PEM, and when revoked "Reason" (RFC
  *       5280 code) and "RevokedAt" (Go's time.String form, "2006-01-02 15:04:05 +0000
  *       UTC")}. HEX that is not hex: 400; a serial mockca did not issue (or whose entry
