@@ -19,9 +19,12 @@
 #include <cjson/cJSON.h>
 
 #include "common/b64url.h"
+#include "common/fault.h"
+#include "common/file.h"
 #include "common/http.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "mockca/acme/afault.h"
 
 /* The config file is read whole; a Pebble config is a few hundred bytes, and 256 EAB keys
  * with long MACs still fit many times over in 1 MiB. */
@@ -156,6 +159,7 @@ void mockca_config_free(struct mockca_config *cfg)
     list_clear(cfg->domain_blocklist, &cfg->n_domain_blocklist);
     profiles_clear(cfg);
     cc_keys_clear(&cfg->cc);
+    free(cfg->faults_json);
     memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -256,6 +260,7 @@ static enum mc_err config_copy(const struct mockca_config *src, struct mockca_co
     dst->ca_root_cert_file = dst->ca_root_key_file = NULL;
     dst->dns_server = dst->ocsp_url = NULL;
     dst->dns_listen_addr = dst->dns_mgmt_addr = NULL;
+    dst->faults_json = NULL;
     memset(dst->eab_keys, 0, sizeof(dst->eab_keys));
     memset(dst->caa_identities, 0, sizeof(dst->caa_identities));
     memset(dst->domain_blocklist, 0, sizeof(dst->domain_blocklist));
@@ -273,7 +278,8 @@ static enum mc_err config_copy(const struct mockca_config *src, struct mockca_co
         (rc = dup_str(src->dns_server, &dst->dns_server)) != MC_OK ||
         (rc = dup_str(src->ocsp_url, &dst->ocsp_url)) != MC_OK ||
         (rc = dup_str(src->dns_listen_addr, &dst->dns_listen_addr)) != MC_OK ||
-        (rc = dup_str(src->dns_mgmt_addr, &dst->dns_mgmt_addr)) != MC_OK)
+        (rc = dup_str(src->dns_mgmt_addr, &dst->dns_mgmt_addr)) != MC_OK ||
+        (rc = dup_str(src->faults_json, &dst->faults_json)) != MC_OK)
         goto out;
     for (size_t i = 0; i < src->n_eab_keys && i < MOCKCA_MAX_EAB_KEYS; i++) {
         const struct mockca_eab_key *s = &src->eab_keys[i];
@@ -1210,11 +1216,139 @@ static enum mc_err apply_certcentral(const cJSON *obj, struct mockca_config *t, 
     return MC_OK;
 }
 
+/* ---- fault rules ---- */
+
+/* Checks every rule of arr (a JSON array; afault_rule_parse) and writes, in *out (new
+ * text), the rules of the array text prev (NULL: none) followed by arr's. what names the
+ * source in messages. The rules are kept as text: the engine that takes them is made at
+ * mockca_start, after the configuration is complete. */
+static enum mc_err faults_merge(const char *prev, const cJSON *arr, const char *what, char **out,
+                                char *err, size_t errn)
+{
+    cJSON *all = NULL;
+    char *text = NULL;
+    enum mc_err rc = MC_ERR_INVALID;
+    size_t i = 0;
+
+    *out = NULL;
+    if (!cJSON_IsArray(arr)) {
+        set_err(err, errn, "%s: an array of fault rules is required", what);
+        return MC_ERR_INVALID;
+    }
+    if (prev != NULL) {
+        if (json_parse(prev, strlen(prev), MOCKCA_FAULTS_FILE_MAX * 2, CFG_MAX_DEPTH, &all) !=
+                MC_OK ||
+            !cJSON_IsArray(all))
+            goto out;
+    } else {
+        all = cJSON_CreateArray();
+        if (all == NULL) {
+            rc = MC_ERR_NOMEM;
+            goto out;
+        }
+    }
+    const cJSON *r;
+    cJSON_ArrayForEach(r, arr)
+    {
+        struct fault_match m;
+        struct fault_action a;
+        char e1[200] = "";
+        if (cJSON_GetArraySize(all) >= FAULT_MAX_RULES) {
+            set_err(err, errn, "%s: more than %d fault rules", what, FAULT_MAX_RULES);
+            rc = MC_ERR_INVALID;
+            goto out;
+        }
+        rc = afault_rule_parse(r, &m, &a, e1, sizeof(e1));
+        fault_match_clear(&m);
+        if (rc != MC_OK) {
+            set_err(err, errn, "%s[%zu]: %s", what, i, e1[0] != '\0' ? e1 : mc_strerror(rc));
+            goto out;
+        }
+        cJSON *copy = cJSON_Duplicate(r, 1);
+        if (copy == NULL || !cJSON_AddItemToArray(all, copy)) {
+            cJSON_Delete(copy);
+            rc = MC_ERR_NOMEM;
+            goto out;
+        }
+        i++;
+    }
+    text = cJSON_PrintUnformatted(all);
+    if (text == NULL) {
+        rc = MC_ERR_NOMEM;
+        goto out;
+    }
+    /* cJSON's allocator is malloc here; hand back a plain malloc'd copy all the same. */
+    rc = dup_str(text, out);
+out:
+    if (text != NULL)
+        cJSON_free(text);
+    cJSON_Delete(all);
+    return rc;
+}
+
+/* MOCKCA_FAULTS: a file holding an array of rules or {"faults": [...]}; its rules are
+ * appended to cfg's (in *merged, new text; NULL when the variable is unset). */
+static enum mc_err env_faults(const char *(*getenv_fn)(const char *), const struct mockca_config *cfg,
+                              char **merged, char *err, size_t errn)
+{
+    const char *path = getenv_fn("MOCKCA_FAULTS");
+    char *text = NULL;
+    size_t len = 0;
+    cJSON *root = NULL;
+    const cJSON *arr;
+    enum mc_err rc;
+
+    *merged = NULL;
+    if (path == NULL || path[0] == '\0')
+        return MC_OK;
+    rc = file_read_all(path, MOCKCA_FAULTS_FILE_MAX, &text, &len);
+    if (rc != MC_OK) {
+        set_err(err, errn, "MOCKCA_FAULTS: cannot read \"%.200s\": %s", path, mc_strerror(rc));
+        return MC_ERR_INVALID;
+    }
+    rc = json_parse(text, len, MOCKCA_FAULTS_FILE_MAX, CFG_MAX_DEPTH, &root);
+    if (rc != MC_OK) {
+        set_err(err, errn, "MOCKCA_FAULTS: \"%.200s\" is not valid JSON", path);
+        rc = MC_ERR_INVALID;
+        goto out;
+    }
+    arr = cJSON_IsObject(root) ? cJSON_GetObjectItemCaseSensitive(root, "faults") : root;
+    rc = faults_merge(cfg->faults_json, arr, "MOCKCA_FAULTS", merged, err, errn);
+out:
+    cJSON_Delete(root);
+    free(text);
+    return rc;
+}
+
+/* Ours: "conformance": {"strict": bool}, the client-conformance grader's mode (cconf.h).
+ * Absent or null: unchanged. */
+static enum mc_err apply_conformance(const cJSON *obj, struct mockca_config *t, char *err,
+                                     size_t errn)
+{
+    static const char *const fields[] = {"strict", NULL};
+    enum mc_err rc;
+    bool b;
+
+    if (obj == NULL || cJSON_IsNull(obj))
+        return MC_OK;
+    if (!cJSON_IsObject(obj)) {
+        set_err(err, errn, "conformance: expected an object {\"strict\": bool}");
+        return MC_ERR_INVALID;
+    }
+    rc = get_bool(obj, "strict", "conformance.strict", &b, err, errn);
+    if (rc == MC_OK)
+        t->conformance_strict = b;
+    else if (rc != MC_ERR_NOT_FOUND)
+        return rc;
+    log_unknown(obj, "conformance", fields);
+    return MC_OK;
+}
+
 enum mc_err mockca_config_apply_json(struct mockca_config *cfg, const char *text, size_t len,
                                      char *err, size_t errn)
 {
     cJSON *root = NULL;
-    const cJSON *pb, *cc;
+    const cJSON *pb, *cc, *faults;
     struct mockca_config *t = NULL;
     enum mc_err rc;
 
@@ -1263,6 +1397,18 @@ enum mc_err mockca_config_apply_json(struct mockca_config *cfg, const char *text
         rc = apply_certcentral(cc, t, err, errn);
         if (rc != MC_OK)
             goto out;
+    }
+    rc = apply_conformance(member(root, "conformance"), t, err, errn);
+    if (rc != MC_OK)
+        goto out;
+    faults = member(root, "faults");
+    if (faults != NULL && !cJSON_IsNull(faults)) {
+        char *merged = NULL;
+        rc = faults_merge(NULL, faults, "faults", &merged, err, errn);
+        if (rc != MC_OK)
+            goto out;
+        free(t->faults_json);
+        t->faults_json = merged;
     }
     mockca_config_free(cfg);
     *cfg = *t;
@@ -1387,12 +1533,13 @@ enum mc_err mockca_config_apply_env(struct mockca_config *cfg,
                                     const char *(*getenv_fn)(const char *name), char *err,
                                     size_t errn)
 {
-    bool nosleep, always_valid;
+    bool nosleep, always_valid, cconf_strict;
     struct mockca_rate_limit rl_orders, rl_failed, rl_accounts;
     long long sleep_max, nonce_pct, reuse_pct, per_page, chain_len, alt_roots;
-    const char *cc_key;
-    char *cc_key_copy = NULL, *cc_role = NULL;
+    const char *cc_key, *seed_s;
+    char *cc_key_copy = NULL, *cc_role = NULL, *faults = NULL;
     bool cc_key_add = false;
+    unsigned long long seed = 0;
     enum mc_err rc;
 
     set_err(err, errn, "%s", "");
@@ -1401,6 +1548,7 @@ enum mc_err mockca_config_apply_env(struct mockca_config *cfg,
         return MC_ERR_INVALID;
     }
     nosleep = cfg->va_nosleep;
+    cconf_strict = cfg->conformance_strict;
     always_valid = cfg->va_always_valid;
     sleep_max = cfg->va_sleep_max_s;
     nonce_pct = cfg->nonce_reject_pct;
@@ -1419,6 +1567,8 @@ enum mc_err mockca_config_apply_env(struct mockca_config *cfg,
      * PEBBLE_ALTERNATE_ROOTS >= 0. The upper caps on pages, chains and roots are ours: each
      * unit is work done at start-up or per request. */
     if ((rc = env_bool(getenv_fn, "PEBBLE_VA_NOSLEEP", &nosleep, err, errn)) != MC_OK ||
+        (rc = env_bool(getenv_fn, "MOCKCA_CONFORMANCE_STRICT", &cconf_strict, err, errn)) !=
+            MC_OK ||
         (rc = env_int(getenv_fn, "PEBBLE_VA_SLEEPTIME", 1, 3600, &sleep_max, err, errn)) != MC_OK ||
         (rc = env_bool(getenv_fn, "PEBBLE_VA_ALWAYS_VALID", &always_valid, err, errn)) != MC_OK ||
         (rc = env_int(getenv_fn, "PEBBLE_WFE_NONCEREJECT", 0, 100, &nonce_pct, err, errn)) !=
@@ -1436,6 +1586,22 @@ enum mc_err mockca_config_apply_env(struct mockca_config *cfg,
                        errn)) != MC_OK)
         return rc;
 
+    /* The run's seed, as --fault-seed gives it (a 64-bit value: parse_whole's long long
+     * cannot hold every one). */
+    seed_s = getenv_fn("MOCKCA_FAULT_SEED");
+    if (seed_s != NULL && seed_s[0] != '\0') {
+        char *end = NULL;
+        errno = 0;
+        seed = strtoull(seed_s, &end, 10);
+        if (seed_s[0] < '0' || seed_s[0] > '9' || *end != '\0' || errno != 0 || seed == 0) {
+            set_err(err, errn, "MOCKCA_FAULT_SEED: \"%.32s\" is not a positive integer", seed_s);
+            return MC_ERR_INVALID;
+        }
+    }
+    rc = env_faults(getenv_fn, cfg, &faults, err, errn);
+    if (rc != MC_OK)
+        return rc;
+
     /* One administrator key for the CertCentral API, so that a plain `mockca` start has a
      * documented way in without a config file; a key already in the set is not added
      * twice. Copied before anything is changed, so a failure leaves cfg as it was. */
@@ -1445,6 +1611,7 @@ enum mc_err mockca_config_apply_env(struct mockca_config *cfg,
             set_err(err, errn,
                     "MOCKCA_CC_API_KEY: want 1 to %d printable characters without spaces",
                     CFG_MAX_CC_KEY);
+            free(faults);
             return MC_ERR_INVALID;
         }
         cc_key_add = true;
@@ -1454,17 +1621,20 @@ enum mc_err mockca_config_apply_env(struct mockca_config *cfg,
         if (cc_key_add && cfg->cc.n_keys >= MOCKCA_MAX_CC_KEYS) {
             set_err(err, errn, "MOCKCA_CC_API_KEY: certcentral.apiKeys already holds %d keys",
                     MOCKCA_MAX_CC_KEYS);
+            free(faults);
             return MC_ERR_INVALID;
         }
         if (cc_key_add && ((rc = dup_str(cc_key, &cc_key_copy)) != MC_OK ||
                            (rc = dup_str("administrator", &cc_role)) != MC_OK)) {
             free(cc_key_copy);
+            free(faults);
             set_err(err, errn, "out of memory");
             return rc;
         }
     }
 
     cfg->va_nosleep = nosleep;
+    cfg->conformance_strict = cconf_strict;
     cfg->va_always_valid = always_valid;
     cfg->va_sleep_max_s = sleep_max;
     cfg->nonce_reject_pct = (unsigned)nonce_pct;
@@ -1480,6 +1650,12 @@ enum mc_err mockca_config_apply_env(struct mockca_config *cfg,
         k->key = cc_key_copy;
         k->role = cc_role;
         k->account_id = 1;
+    }
+    if (seed != 0)
+        cfg->fault_seed = seed;
+    if (faults != NULL) {
+        free(cfg->faults_json);
+        cfg->faults_json = faults;
     }
     return MC_OK;
 }

@@ -97,6 +97,9 @@ struct mockca_config {
     /* Front end. */
     char *ocsp_url;              /* ocspResponderURL; NULL: ours */
     bool strict;                 /* -strict */
+    /* "conformance": {"strict": bool} or MOCKCA_CONFORMANCE_STRICT: the client-conformance
+     * grader (cconf.h) refuses client-behaviour violations instead of only recording them. */
+    bool conformance_strict;
     unsigned nonce_reject_pct;   /* PEBBLE_WFE_NONCEREJECT, 0..100; default 0 (see above) */
     unsigned authz_reuse_pct;    /* PEBBLE_AUTHZREUSE, 0..100; default 50 */
     unsigned orders_per_page;    /* PEBBLE_WFE_ORDERS_PER_PAGE; default 3 */
@@ -163,7 +166,15 @@ struct mockca_config {
     uint64_t fault_seed;         /* the run's seed (faults, Pebble's random knobs); 0: from
                                     the OS. The embedded dnsmock gets the same seed. */
     struct mockca_cc_config cc;  /* CertCentral (above) */
+    /* Fault rules loaded at start (mockca/acme/afault.h has the rule form): a JSON array
+     * text, NULL for none. JSON: the top-level "faults" array, next to "pebble" (it
+     * replaces any earlier set); environment: MOCKCA_FAULTS names a file holding such an
+     * array (or {"faults": [...]}), whose rules are appended. Every rule is checked when
+     * it is read. */
+    char *faults_json;
 };
+
+#define MOCKCA_FAULTS_FILE_MAX (1024 * 1024)
 
 /* Pebble's defaults, as listed above. */
 MC_MUST_CHECK enum mc_err mockca_config_init(struct mockca_config *cfg);
@@ -184,8 +195,9 @@ MC_MUST_CHECK enum mc_err mockca_config_apply_json(struct mockca_config *cfg, co
  * MOCKCA_RATE_FAILED_VALIDATIONS_PER_IDENTIFIER and MOCKCA_RATE_ACCOUNTS_PER_ADDRESS set the
  * rate limits of "rateLimits" as "COUNT/SECONDS" ("0" turns one off), over the JSON's;
  * MOCKCA_CC_API_KEY adds a CertCentral administrator key of account 1 (printable ASCII, at
- * most 256 characters; nothing when the set has it already). MC_ERR_INVALID naming the
- * variable otherwise
+ * most 256 characters; nothing when the set has it already); MOCKCA_FAULTS appends the
+ * fault rules of a file (faults_json above); MOCKCA_FAULT_SEED sets fault_seed (a positive
+ * 64-bit integer). MC_ERR_INVALID naming the variable otherwise
  * (Pebble ignores bad values silently; a test bed should say so); cfg is unchanged then. */
 MC_MUST_CHECK enum mc_err mockca_config_apply_env(struct mockca_config *cfg,
                                                   const char *(*getenv_fn)(const char *name),

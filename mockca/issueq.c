@@ -15,6 +15,9 @@ struct issueq {
     struct issueq_config cfg;
     pthread_mutex_t mu;
     pthread_cond_t cv; /* signalled on a new job and on stop */
+    /* Held jobs (cfg.hold) wait here, broadcast only at stop, so that a new job's signal
+     * always reaches a worker that can take it. */
+    pthread_cond_t hold_cv;
     struct issueq_job *ring;
     size_t head, count;
     bool stop;
@@ -51,6 +54,40 @@ static bool issueq_wait(struct issueq *q, int64_t delay_ms)
     return !q->stop;
 }
 
+/* Holds job j while the fault hook says so (issueq.h). Lock held on entry and exit; the
+ * hook runs without it. Returns false when stopping. */
+static bool issueq_hold(struct issueq *q, const struct issueq_job *j)
+{
+    struct timespec until;
+
+    while (q->cfg.hold != NULL && !q->stop) {
+        int64_t ms = 0;
+        bool held;
+
+        pthread_mutex_unlock(&q->mu);
+        held = q->cfg.hold(q->cfg.hold_ctx, j->subject[0] != '\0' ? j->subject : NULL, &ms);
+        pthread_mutex_lock(&q->mu);
+        if (!held)
+            break;
+        if (ms < ISSUEQ_HOLD_MIN_MS)
+            ms = ISSUEQ_HOLD_MIN_MS;
+        if (ms > ISSUEQ_HOLD_MAX_MS)
+            ms = ISSUEQ_HOLD_MAX_MS;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_sec += ms / 1000;
+        until.tv_nsec += (long)(ms % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        while (!q->stop) {
+            if (pthread_cond_timedwait(&q->hold_cv, &q->mu, &until) == ETIMEDOUT)
+                break;
+        }
+    }
+    return !q->stop;
+}
+
 static void *issueq_worker(void *arg)
 {
     struct issueq *q = arg;
@@ -71,7 +108,7 @@ static void *issueq_worker(void *arg)
          * vaq's 10000 items), which showed as resident growth run after run. */
         if (q->count == 0)
             q->head = 0;
-        if (!issueq_wait(q, j.delay_ms)) {
+        if (!issueq_wait(q, j.delay_ms) || !issueq_hold(q, &j)) {
             issueq_drop(&j);
             break;
         }
@@ -92,6 +129,7 @@ static void issueq_destroy(struct issueq *q)
         issueq_drop(&q->ring[(q->head + i) % q->cfg.capacity]);
     free(q->ring);
     pthread_cond_destroy(&q->cv);
+    pthread_cond_destroy(&q->hold_cv);
     pthread_mutex_destroy(&q->mu);
     free(q);
 }
@@ -122,6 +160,7 @@ enum mc_err issueq_new(const struct issueq_config *cfg, struct issueq **out)
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&q->cv, &ca);
+    pthread_cond_init(&q->hold_cv, &ca);
     pthread_condattr_destroy(&ca);
     for (unsigned i = 0; i < q->cfg.workers; i++) {
         if (pthread_create(&q->threads[i], NULL, issueq_worker, q) != 0)
@@ -181,6 +220,7 @@ void issueq_free(struct issueq *q)
     pthread_mutex_lock(&q->mu);
     q->stop = true;
     pthread_cond_broadcast(&q->cv);
+    pthread_cond_broadcast(&q->hold_cv);
     pthread_mutex_unlock(&q->mu);
     for (unsigned i = 0; i < q->n_threads; i++)
         pthread_join(q->threads[i], NULL);

@@ -8,6 +8,7 @@
 #ifndef MOCKCA_ISSUEQ_H
 #define MOCKCA_ISSUEQ_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,9 +19,20 @@
 #define ISSUEQ_MAX_WORKERS 16
 #define ISSUEQ_MAX_DELAY_MS 60000 /* a longer delay is clamped */
 
+#define ISSUEQ_SUBJECT_MAX 64
+#define ISSUEQ_HOLD_MIN_MS 10
+#define ISSUEQ_HOLD_MAX_MS 10000
+
 struct issueq_config {
     unsigned workers; /* 0: ISSUEQ_DEFAULT_WORKERS; at most ISSUEQ_MAX_WORKERS */
     size_t capacity;  /* jobs waiting at once; 0: ISSUEQ_DEFAULT_CAPACITY */
+    /* Fault injection (mockca/acme/afault.h, "stuck_processing"); NULL: never held. Asked
+     * without the queue's lock just before a job runs, with the job's subject (NULL when
+     * ""): while it answers true the job waits (its order stays processing, its worker
+     * busy) and is asked again after *recheck_ms (clamped to ISSUEQ_HOLD_MIN_MS..
+     * ISSUEQ_HOLD_MAX_MS); a stop ends the wait (the job is then dropped, free_fn called). */
+    bool (*hold)(void *ctx, const char *subject, int64_t *recheck_ms);
+    void *hold_ctx;
 };
 
 struct issueq_job {
@@ -28,6 +40,8 @@ struct issueq_job {
     void (*free_fn)(void *arg); /* called once after run, or instead of it at stop; may be NULL */
     void *arg;
     int64_t delay_ms; /* real-time wait before run (0: none), clamped */
+    /* Whom the job is for, for the hold hook (mockca: the account id); "" = unknown. */
+    char subject[ISSUEQ_SUBJECT_MAX];
 };
 
 struct issueq;

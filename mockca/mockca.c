@@ -18,6 +18,7 @@
 #include "common/pem.h"
 #include "common/log.h"
 #include "dnsmock/dnsmock.h"
+#include "mockca/acme/afault.h"
 #include "mockca/acme/nonce.h"
 #include "mockca/acme/render.h"
 #include "mockca/acme/wfe.h"
@@ -179,6 +180,7 @@ static enum mc_err mockca_vaq(struct mockca *m)
         vc.limits = m->limits;
         vc.failed_window_ms = m->cfg.rl_failed_validations.window_s * 1000;
     }
+    afault_vaq_config(m, &vc); /* stall_validation */
     return vaq_new(&vc, &m->vaq);
 }
 
@@ -519,6 +521,8 @@ static void mockca_acme_before(void *ctx, const struct http_request *req,
     }
     if (!atomic_load(&m->ready))
         mockca_cc_error(resp, 503, "service_unavailable", "mockca is starting");
+    else
+        (void)afault_cc_before(m, req, resp); /* faults answer before any handler */
 }
 
 static void mockca_acme_after(void *ctx, const struct http_request *req,
@@ -669,6 +673,14 @@ enum mc_err mockca_start(struct mockca_config *cfg, struct mockca **out)
     if (m->faults == NULL)
         goto fail;
     prng_seed(&m->rng, fault_engine_seed(m->faults));
+    {
+        char ferr[256] = "";
+        e = afault_load_config(m, ferr, sizeof(ferr)); /* config "faults", MOCKCA_FAULTS */
+        if (e != MC_OK) {
+            log_msg(LOGL_ERROR, "mockca.faults", "err=%s", ferr);
+            goto fail;
+        }
+    }
     memset(&sc, 0, sizeof(sc));
     sc.clock = m->clock;
     sc.retention_ms = m->cfg.retention_s * 1000;
@@ -735,7 +747,12 @@ enum mc_err mockca_start(struct mockca_config *cfg, struct mockca **out)
     e = mockca_vaq(m);
     if (e != MC_OK)
         goto fail;
-    e = issueq_new(NULL, &m->issueq);
+    {
+        struct issueq_config ic;
+        memset(&ic, 0, sizeof(ic));
+        afault_issueq_config(m, &ic); /* stuck_processing */
+        e = issueq_new(&ic, &m->issueq);
+    }
     if (e != MC_OK)
         goto fail;
     e = mockca_mgmt(m);
@@ -849,7 +866,8 @@ struct mc_clock *mockca_clock(struct mockca *m)
 /* ---- capabilities, faults and queries -------------------------------------------------- */
 
 /* Extended as features land (the faults work adds "acme-faults", "certcentral-faults"). */
-static const char *const mockca_caps[] = {"transcript", "scenarios", "dns-faults", NULL};
+static const char *const mockca_caps[] = {"transcript",  "scenarios",          "dns-faults",
+                                          "acme-faults", "certcentral-faults", NULL};
 
 const char *const *mockca_capabilities(size_t *n)
 {
@@ -869,37 +887,12 @@ bool mockca_has_capability(const char *name)
 enum mc_err mockca_fault_add(struct mockca *m, const char *server, const cJSON *match,
                              const cJSON *action, uint64_t *id, char *err, size_t errn)
 {
-    (void)m;
-    (void)match;
-    (void)action;
-    *id = 0;
-    /* The front ends do not consult the engine yet: a rule added now would never fire,
-     * and a scenario that relies on it would be judged on a run without its faults. */
-    if (err != NULL)
-        snprintf(err, errn, "%s faults are not supported by this mockca yet", server);
-    return MC_ERR_UNSUPPORTED;
+    return afault_add(m->faults, server, match, action, id, err, errn);
 }
 
 enum mc_err mockca_fault_fired(struct mockca *m, uint64_t id, uint64_t *fired)
 {
-    cJSON *list = fault_engine_list(m->faults), *r;
-    enum mc_err e = MC_ERR_NOT_FOUND;
-
-    *fired = 0;
-    if (list == NULL)
-        return MC_ERR_NOMEM;
-    cJSON_ArrayForEach(r, list)
-    {
-        cJSON *rid = cJSON_GetObjectItemCaseSensitive(r, "id");
-        cJSON *f = cJSON_GetObjectItemCaseSensitive(r, "fired");
-        if (cJSON_IsNumber(rid) && (uint64_t)rid->valuedouble == id) {
-            *fired = cJSON_IsNumber(f) ? (uint64_t)f->valuedouble : 0;
-            e = MC_OK;
-            break;
-        }
-    }
-    cJSON_Delete(list);
-    return e;
+    return afault_fired(m->faults, id, fired);
 }
 
 void mockca_order_info_clear(struct mockca_order_info *o)

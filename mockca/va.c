@@ -561,6 +561,7 @@ void va_http01(const struct va_config *cfg, const struct ident *id, const char *
         snprintf(shown, sizeof(shown), "%.*s", (int)(len < 100 ? len : 100), body->buf);
         acme_error_set(&out->error, ACME_P_UNAUTHORIZED, 0,
                        "the key authorization from %s did not match: got \"%s\"", url, shown);
+        out->client_fault = VA_FAULT_KEYAUTH;
         goto out;
     }
     /* The identifier's own address: the one a validationRecord's addressUsed names. */
@@ -649,6 +650,7 @@ static void va_txt_check(const struct va_config *cfg, const struct ident *id, co
     }
     acme_error_set(&out->error, ACME_P_UNAUTHORIZED, 0,
                    "%zu TXT record(s) at %s, none equal to the expected value", count, qname);
+    out->client_fault = count > 0 ? VA_FAULT_KEYAUTH : VA_FAULT_NONE;
 out:
     free(val);
     ldns_rr_list_deep_free(rrs);
@@ -899,6 +901,7 @@ void va_tlsalpn01(const struct va_config *cfg, const struct ident *id,
         acme_error_set(&out->error, ACME_P_UNAUTHORIZED, 0,
                        "%s port %u did not select ALPN protocol acme-tls/1", addr,
                        (unsigned)cfg->tls_port);
+        out->client_fault = VA_FAULT_ALPN;
         goto out;
     }
     cert = SSL_get1_peer_certificate(ssl);
@@ -930,6 +933,7 @@ void va_tlsalpn01(const struct va_config *cfg, const struct ident *id,
                        "the acmeIdentifier of the certificate from %s does not match the key "
                        "authorization",
                        addr);
+        out->client_fault = VA_FAULT_KEYAUTH;
         goto out;
     }
     va_ok(out, addr);

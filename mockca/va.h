@@ -25,8 +25,14 @@ struct va_config {
     bool prefer_ipv6;       /* ask AAAA first, as Pebble's VA does; default false: A first */
 };
 
+/* What a failed validation found wrong in the client's own answer (for the client
+ * conformance grader, cconf.h); VA_FAULT_NONE for a success and for failures that are not
+ * a wrong answer (nothing listening, DNS, TLS). */
+enum va_fault { VA_FAULT_NONE = 0, VA_FAULT_KEYAUTH, VA_FAULT_ALPN };
+
 struct va_result {
     bool valid;
+    enum va_fault client_fault;
     struct acme_error error; /* when !valid: connection, dns, tls, incorrectResponse,
                                 unauthorized, caa, ... with a detail naming what was seen */
     char address[64];        /* the IP that was contacted, for the challenge's

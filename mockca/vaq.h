@@ -29,6 +29,7 @@
 #define VAQ_FAILED_KEY_PREFIX "failed-validation:"
 
 struct ratelimit;
+struct cconf;
 
 struct vaq_config {
     struct store *store;        /* borrowed; must outlive the queue */
@@ -44,9 +45,23 @@ struct vaq_config {
      * queue) under VAQ_FAILED_KEY_PREFIX when failed_window_ms > 0; NULL: not counted. */
     struct ratelimit *limits;
     int64_t failed_window_ms;
+    /* The client-conformance grader (cconf.h; borrowed, outlives the queue) that grades
+     * each finished validation's answer; NULL: not graded. */
+    struct cconf *cconf;
     unsigned workers; /* 0: VAQ_DEFAULT_WORKERS */
     size_t capacity;  /* queued jobs; 0: VAQ_DEFAULT_CAPACITY */
+    /* Fault injection (mockca/acme/afault.h, "stall_validation"); NULL: never held. Asked
+     * without the queue's lock just before a job's check runs: while it answers true the
+     * job waits (its challenge stays processing, its worker busy) and is asked again after
+     * *recheck_ms (clamped to VAQ_HOLD_MIN_MS..VAQ_HOLD_MAX_MS); a stop ends the wait.
+     * account_url may be NULL. */
+    bool (*hold)(void *ctx, const char *chall_type, const char *ident, const char *account_url,
+                 int64_t *recheck_ms);
+    void *hold_ctx;
 };
+
+#define VAQ_HOLD_MIN_MS 10
+#define VAQ_HOLD_MAX_MS 10000
 
 /* One validation to perform; vaq_push copies everything. */
 struct vaq_job {

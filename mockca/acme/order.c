@@ -2,6 +2,7 @@
  * download (RFC 8555 sections 7.4, 7.4.1, 7.4.2, 7.5; RFC 8738; RFC 9773 "replaces"). */
 #include "mockca/acme/order.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@
 #include "mockca/acme/request.h"
 #include "mockca/acme/wfe.h"
 #include "mockca/ca.h"
+#include "mockca/cconf.h"
 #include "mockca/internal.h"
 #include "mockca/issueq.h"
 #include "mockca/ratelimit.h"
@@ -163,6 +165,24 @@ static bool order_blocked(const struct mockca *m, const char *name)
     return false;
 }
 
+/* The client-conformance grade of RFC 8738 section 3 (cconf.h, IDENT-001): an "ip"
+ * identifier in the canonical text form (normalized is what ident_list_add made of it,
+ * NULL when it refused it), and no IP address as a "dns" identifier (which the DNS syntax
+ * check lets through for IPv4). A DNS name is not graded. */
+static void order_grade_ident(struct mockca *m, enum ident_type t, const char *value,
+                              const char *normalized)
+{
+    unsigned char bin[16];
+
+    if (t == IDENT_IP)
+        cconf_grade(m->cconf, CCONF_IDENT_IP, normalized != NULL && strcmp(value, normalized) == 0,
+                    "ip identifier \"%.64s\" is not in canonical form%s%.64s", value,
+                    normalized != NULL ? " " : "", normalized != NULL ? normalized : "");
+    else if (inet_pton(AF_INET, value, bin) == 1 || inet_pton(AF_INET6, value, bin) == 1)
+        cconf_grade(m->cconf, CCONF_IDENT_IP, false,
+                    "the IP address \"%.64s\" was ordered as a dns identifier", value);
+}
+
 /* Reads one identifier object into l, with the checks newOrder and newAuthz share. */
 static enum acme_problem order_ident(struct mockca *m, const cJSON *obj, struct ident_list *l,
                                      struct acme_error *err)
@@ -188,6 +208,7 @@ static enum acme_problem order_ident(struct mockca *m, const cJSON *obj, struct 
                               "a wildcard is allowed only as the whole leftmost label: \"%.64s\"",
                               value);
     e = ident_list_add(l, t, value);
+    order_grade_ident(m, t, value, e == MC_OK ? l->v[l->n - 1].value : NULL);
     if (e == MC_ERR_LIMIT)
         return acme_error_set(err, ACME_P_MALFORMED, 0, "more than %d identifiers",
                               IDENT_MAX_COUNT);
@@ -438,6 +459,12 @@ static bool order_mark_replaced(struct mockca *m, const char *account_id, const 
         return false;
     }
     e = store_cert_mark_replaced(m->store, *hex, account_id);
+    /* The client's part of RFC 9773 section 5 (cconf.h, ARI-001): it replaces a
+     * certificate it got here. alreadyReplaced is a race between orders, not graded. */
+    if (e == MC_OK || e == MC_ERR_NOT_FOUND || e == MC_ERR_MISMATCH)
+        cconf_grade(m->cconf, CCONF_ARI_REPLACES, e == MC_OK,
+                    "replaces names certificate %s, which %s", *hex,
+                    e == MC_ERR_NOT_FOUND ? "this server did not issue" : "another account holds");
     if (e == MC_OK)
         return true;
     if (e == MC_ERR_MISMATCH)
@@ -816,17 +843,24 @@ out:
 /* ---- finalize ------------------------------------------------------------------------- */
 
 /* The CSR checks of section 7.4; ACME_P_NONE or badCSR with a detail. */
-static enum acme_problem order_check_csr(const struct order_snap *o, EVP_PKEY *account_key,
-                                         const struct csr_info *info, struct acme_error *err)
+static enum acme_problem order_check_csr(struct cconf *cc, const struct order_snap *o,
+                                         EVP_PKEY *account_key, const struct csr_info *info,
+                                         struct acme_error *err)
 {
     enum key_type kt;
-    bool cn_ok;
+    bool cn_ok, key_ok = !jwk_equal(info->key, account_key);
+    bool names_ok = ident_list_same_set(&info->sans, &o->idents);
 
+    /* The client's duties among these (cconf.h): both graded before either refuses. */
+    cconf_grade(cc, CCONF_CSR_KEY, key_ok, "the CSR's key is the account key");
+    cconf_grade(cc, CCONF_CSR_NAMES, names_ok,
+                "the CSR names %zu identifiers, not exactly the order's %zu", info->sans.n,
+                o->idents.n);
     if (key_classify(info->key, &kt) != MC_OK)
         return acme_error_set(err, ACME_P_BAD_CSR, 0, "the CSR's key type or size is not accepted");
-    if (jwk_equal(info->key, account_key))
+    if (!key_ok)
         return acme_error_set(err, ACME_P_BAD_CSR, 0, "the CSR's key must not be the account key");
-    if (!ident_list_same_set(&info->sans, &o->idents))
+    if (!names_ok)
         return acme_error_set(err, ACME_P_BAD_CSR, 0,
                               "the CSR's names must be exactly the order's identifiers");
     if (info->cn != NULL) {
@@ -947,6 +981,8 @@ static bool order_queue_issue(struct mockca *m, const struct order_snap *o, stru
         qj.free_fn = order_issue_job_free;
         qj.arg = j;
         qj.delay_ms = order_issue_delay(m);
+        /* A stuck_processing fault rule may name the account (afault.h). */
+        snprintf(qj.subject, sizeof(qj.subject), "%s", o->account_id);
         e = m->issueq != NULL ? issueq_push(m->issueq, &qj) : MC_ERR_STATE;
     }
     if (e == MC_OK)
@@ -1009,7 +1045,7 @@ void order_finalize(void *ctx, const struct http_request *req, struct http_respo
                                         : "the CSR's names do not parse");
         goto out;
     }
-    if (order_check_csr(&o, s.key, &info, &err) != ACME_P_NONE) {
+    if (order_check_csr(m->cconf, &o, s.key, &info, &err) != ACME_P_NONE) {
         wfe_problem(resp, &err);
         goto out;
     }

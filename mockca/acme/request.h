@@ -35,6 +35,8 @@
 #include "common/jose.h"
 #include "mockca/acme/problem.h"
 
+struct cconf;
+
 #define ACME_ACCOUNT_ID_MAX 64
 #define ACME_DEFAULT_MAX_BODY (64 * 1024)
 
@@ -61,6 +63,10 @@ struct acme_check_config {
     /* Looks up the account with id; true and *out filled if it exists. */
     bool (*find_account)(void *ctx, const char *id, struct acme_account_view *out);
     void *ctx;
+    /* Optional: the client-conformance grader (mockca/cconf.h) that each check reports
+     * to, and that may refuse a poll that comes before Retry-After (strict mode only:
+     * 429 rateLimited after check 11). NULL: nothing is graded. */
+    struct cconf *grader;
 };
 
 /* One request as it arrived. */

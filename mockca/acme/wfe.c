@@ -11,6 +11,7 @@
 #include "common/jose.h"
 #include "common/log.h"
 #include "mockca/acme/account.h"
+#include "mockca/acme/afault.h"
 #include "mockca/acme/ari.h"
 #include "mockca/acme/nonce.h"
 #include "mockca/acme/order.h"
@@ -252,6 +253,11 @@ static void wfe_before(void *ctx, const struct http_request *req, struct http_re
         wfe_problemf(resp, ACME_P_SERVER_INTERNAL, 503, "mockca is starting");
         return;
     }
+    /* Faults answer before any check (DESIGN.md: the router consults them first), so a
+     * rule can refuse even a request that would be malformed; delay and truncate let the
+     * request go on. */
+    if (afault_acme_before(m, req, resp) && (resp->status != 0 || resp->drop))
+        return;
     if (!wfe_user_agent_ok(m, req))
         wfe_problemf(resp, ACME_P_MALFORMED, 0,
                      "a User-Agent header is required (RFC 8555 section 6.1)");
