@@ -43,6 +43,9 @@ extern char **environ;
 #define RUN_KILL_GRACE_MS 3000 /* SIGTERM to SIGKILL */
 #define RUN_POLL_MS 20
 #define RUN_PATH 4096
+#define RUN_MAX_WAITS 64       /* 429/503 answers with Retry-After awaiting their retry */
+#define RUN_WAIT_KEY 512       /* "listener METHOD path" of one */
+#define RUN_WAIT_TOLERANCE_MS 250 /* plus a tenth of the wait, as the conformance grader */
 
 /* ---- what the observer sees ------------------------------------------------------------ */
 
@@ -59,6 +62,16 @@ struct run_ctx {
     int64_t events[SCN_EV_REVOKED + 1];
     bool *step_done;
     size_t *xcount; /* per expect.exchanges entry */
+    /* expect.retry_after_respected: the 429/503 answers with Retry-After whose retry has
+     * not come yet (times on the real clock, which an HTTP-date is read against), and
+     * what the retries that came did. */
+    struct run_wait {
+        char key[RUN_WAIT_KEY];
+        int64_t answered_ms, deadline_ms;
+        int status;
+    } waits[RUN_MAX_WAITS];
+    size_t n_waits, retries, early;
+    char early_detail[256];
 };
 
 static void run_ids_add(struct run_ids *ids, const char *id)
@@ -142,6 +155,64 @@ static bool run_problem_matches(const cJSON *body, const char *want)
     return false;
 }
 
+/* A Retry-After value (delta-seconds or an IMF-fixdate, RFC 9110 section 10.2.3) as the
+ * real time in ms it allows a retry from, answered at now_ms; false when it is neither. */
+static bool run_retry_deadline(const char *v, int64_t now_ms, int64_t *deadline_ms)
+{
+    size_t n = strlen(v);
+
+    if (n > 0 && n <= 9 && strspn(v, "0123456789") == n) {
+        *deadline_ms = now_ms + strtoll(v, NULL, 10) * 1000;
+        return true;
+    }
+    struct tm tm;
+    memset(&tm, 0, sizeof(tm));
+    const char *end = strptime(v, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    if (end == NULL || *end != '\0')
+        return false;
+    *deadline_ms = (int64_t)timegm(&tm) * 1000;
+    return true;
+}
+
+/* The retry_after_respected bookkeeping for one exchange (under c->mu): a request that
+ * repeats a waiting 429/503 is graded against its deadline; a 429/503 with Retry-After
+ * starts a wait. */
+static void run_retry_watch(struct run_ctx *c, const char *listener, const char *method,
+                            const char *path, int status, const char *retry_after)
+{
+    char key[RUN_WAIT_KEY];
+    int64_t now = clock_now_ms(NULL), deadline = 0;
+    int w = snprintf(key, sizeof(key), "%s %s %s", listener, method, path);
+
+    if (w < 0 || (size_t)w >= sizeof(key))
+        return;
+    for (size_t i = 0; i < c->n_waits; i++) {
+        struct run_wait *rw = &c->waits[i];
+        if (strcmp(rw->key, key) != 0)
+            continue;
+        int64_t wait = rw->deadline_ms - rw->answered_ms;
+        int64_t tol = RUN_WAIT_TOLERANCE_MS + (wait > 0 ? wait / 10 : 0);
+        c->retries++;
+        if (now < rw->deadline_ms - tol) {
+            if (c->early++ == 0)
+                snprintf(c->early_detail, sizeof(c->early_detail),
+                         "%.160s again %.3f s after a %d whose Retry-After asked %.3f s", key,
+                         (double)(now - rw->answered_ms) / 1000.0, rw->status,
+                         (double)wait / 1000.0);
+        }
+        c->waits[i] = c->waits[--c->n_waits];
+        break;
+    }
+    if ((status != 429 && status != 503) || retry_after == NULL ||
+        !run_retry_deadline(retry_after, now, &deadline) || c->n_waits >= RUN_MAX_WAITS)
+        return;
+    struct run_wait *nw = &c->waits[c->n_waits++];
+    snprintf(nw->key, sizeof(nw->key), "%s", key);
+    nw->answered_ms = now;
+    nw->deadline_ms = deadline;
+    nw->status = status;
+}
+
 static void run_observe(void *arg, const cJSON *rec)
 {
     struct run_ctx *c = arg;
@@ -181,6 +252,8 @@ static void run_observe(void *arg, const cJSON *rec)
         c->events[ev]++;
         run_clock_steps(c, ev);
     }
+    if (c->s->expect.retry_after_respected)
+        run_retry_watch(c, listener, method, path, status, run_jstr(hdrs, "Retry-After"));
     for (size_t i = 0; i < c->s->expect.n_exchanges; i++) {
         const struct scn_exchange *q = &c->s->expect.exchanges[i];
         if (q->listener != NULL && strcmp(q->listener, listener) != 0)
@@ -717,6 +790,18 @@ static void run_judge(struct run_ctx *c, const uint64_t *rule_ids, const cJSON *
         if (r->skip)
             snprintf(r->detail, sizeof(r->detail),
                      "not judged: this mockca has no client-conformance catalog yet");
+    }
+    if (x->retry_after_respected &&
+        (r = run_req_add(j, s->name, "every retry of a 429 or 503 waits for its Retry-After")) !=
+            NULL) {
+        r->ok = c->early == 0;
+        if (c->early > 0)
+            snprintf(r->detail, sizeof(r->detail), "%zu of %zu retries early; first: %s",
+                     c->early, c->retries, c->early_detail);
+        else if (c->retries == 0)
+            snprintf(r->detail, sizeof(r->detail), "no retry of such an answer was seen");
+        else
+            snprintf(r->detail, sizeof(r->detail), "%zu retries, none early", c->retries);
     }
     for (size_t i = 0; i < x->n_fired; i++) {
         const struct scn_fired *f = &x->fired[i];

@@ -428,7 +428,7 @@ static enum mc_err scn_expect(const cJSON *root, struct scenario *s, char *err, 
 {
     static const char *const keys[] = {"issued", "revoked", "renewed", "accounts", "orders",
                                        "exit_code", "no_must_violations", "faults_fired",
-                                       "exchanges", NULL};
+                                       "exchanges", "retry_after_respected", NULL};
     static const struct {
         const char *key;
         size_t has_off, count_off;
@@ -494,6 +494,9 @@ static enum mc_err scn_expect(const cJSON *root, struct scenario *s, char *err, 
             return scn_fail(err, errn, "expect.no_must_violations", "want a boolean");
         x->has_no_must = true;
     }
+    if (cJSON_GetObjectItemCaseSensitive(ex, "retry_after_respected") != NULL &&
+        json_get_bool(ex, "retry_after_respected", &x->retry_after_respected) != MC_OK)
+        return scn_fail(err, errn, "expect.retry_after_respected", "want a boolean");
     e = scn_object(ex, "faults_fired", "expect.faults_fired", &obj, err, errn);
     if (e != MC_OK)
         return e;

@@ -21,6 +21,10 @@
  *               "revoked": COUNT, "renewed": COUNT (orders with "replaces" that became
  *               valid), "accounts": COUNT (accounts created), "orders": COUNT,
  *               "exit_code": 0, "no_must_violations": true,
+ *               "retry_after_respected": true (every request that repeats an earlier
+ *               429 or 503 answered with Retry-After (same listener, method and path)
+ *               comes no earlier than that Retry-After allowed, less 250 ms and a tenth
+ *               of the wait: RFC 8555 section 6.6, RFC 9110 section 10.2.3),
  *               "faults_fired": {"nonce-storm": ">=1"},
  *               "exchanges": [{"listener": "acme", "method": "POST", "path": "/order-plz"
  *                               (glob: "*" any run of characters), "status": 429,
@@ -92,6 +96,7 @@ struct scn_expect {
     struct scn_names *issued;
     size_t n_issued;
     bool has_revoked, has_renewed, has_accounts, has_orders, has_exit_code, has_no_must;
+    bool retry_after_respected;
     struct scn_count revoked, renewed, accounts, orders;
     int exit_code;
     bool no_must_violations;

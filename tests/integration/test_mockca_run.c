@@ -212,6 +212,51 @@ START_TEST(test_seed_replays_fault_decisions)
 }
 END_TEST
 
+/* expect.retry_after_respected: the directory answers 503 with Retry-After (2 s, seconds
+ * or an HTTP-date) once; a command that asks again at once is judged early, one that
+ * waits passes. */
+static struct run_result run_retry(const char *name, const char *action, const char *gap)
+{
+    char text[1024], cmd[512];
+    snprintf(text, sizeof(text),
+             "{\"name\": \"%s\", \"requires\": [\"acme-faults\"], \"faults\": [{\"name\": \"busy\","
+             " \"server\": \"acme\", \"match\": {\"target\": \"directory\", \"nth\": 1},"
+             " \"action\": %s}], \"expect\": {\"exit_code\": 0, \"retry_after_respected\": true,"
+             " \"faults_fired\": {\"busy\": 1}}}", name, action);
+    char *scn = write_scenario(name, text);
+    snprintf(cmd, sizeof(cmd),
+             "curl -s -o /dev/null ${ACME_DIRECTORY_URL}; %s curl -sf -o /dev/null "
+             "${ACME_DIRECTORY_URL}", gap);
+    char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+    struct run_options o = {0};
+    struct run_result r;
+    o.scenario_path = scn;
+    o.argv = argv;
+    o.quiet = true;
+    ck_assert_msg(run_scenario(&o, &r) == MC_OK, "%s", r.detail);
+    free(scn);
+    return r;
+}
+
+START_TEST(test_retry_after_respected)
+{
+    const char *secs = "{\"action\": \"problem\", \"status\": 503, \"retry_after\": 2}";
+    const char *date = "{\"action\": \"problem\", \"status\": 503, \"retry_after\": 2,"
+                       " \"retry_after_form\": \"date\"}";
+    struct run_result r = run_retry("early", secs, "");
+    ck_assert_int_eq(r.verdict, RUN_FAIL);
+    ck_assert_uint_eq(r.failed, 1); /* only the wait: the command did succeed */
+    r = run_retry("waited", secs, "sleep 2;");
+    ck_assert_msg(r.verdict == RUN_PASS, "%s", r.detail);
+    r = run_retry("early-date", date, "");
+    ck_assert_int_eq(r.verdict, RUN_FAIL);
+    ck_assert_uint_eq(r.failed, 1);
+    /* An HTTP-date has whole seconds: waiting 2 s is always enough. */
+    r = run_retry("waited-date", date, "sleep 2;");
+    ck_assert_msg(r.verdict == RUN_PASS, "%s", r.detail);
+}
+END_TEST
+
 START_TEST(test_skip_and_errors)
 {
     char *scn = write_scenario("needs", "{\"name\": \"needs\", \"requires\": [\"time-travel\"],"
@@ -277,6 +322,7 @@ static Suite *run_suite(void)
     tcase_add_test(tc, test_expectations_unmet);
     tcase_add_test(tc, test_timeout_kills_the_group);
     tcase_add_test(tc, test_seed_replays_fault_decisions);
+    tcase_add_test(tc, test_retry_after_respected);
     tcase_add_test(tc, test_skip_and_errors);
     tcase_add_test(tc, test_capabilities);
     suite_add_tcase(s, tc);

@@ -19,7 +19,7 @@ static const char *full =
     " \"timeout\": 30, \"seed\": 99,"
     " \"expect\": {\"issued\": [[\"a.example\", \"b.example\"], [\"c.example\"]], \"revoked\": 1,"
     "   \"renewed\": \">=1\", \"accounts\": \"<=2\", \"orders\": \">0\", \"exit_code\": 3,"
-    "   \"no_must_violations\": true, \"faults_fired\": {\"n1\": \">=1\", \"d1\": 0},"
+    "   \"no_must_violations\": true, \"retry_after_respected\": true, \"faults_fired\": {\"n1\": \">=1\", \"d1\": 0},"
     "   \"exchanges\": [{\"listener\": \"acme\", \"method\": \"POST\", \"path\": \"/order-plz\","
     "     \"status\": 400, \"problem\": \"badNonce\", \"count\": \"<3\"}, {\"path\": \"/dir\"}]},"
     " \"client_support\": {\"certcli\": {\"command\": \"certcli issue ${X_Y}\"},"
@@ -61,6 +61,7 @@ START_TEST(test_full)
     ck_assert(s.expect.orders.op == SCN_GT && s.expect.orders.n == 0);
     ck_assert(s.expect.has_exit_code && s.expect.exit_code == 3);
     ck_assert(s.expect.has_no_must && s.expect.no_must_violations);
+    ck_assert(s.expect.retry_after_respected);
     ck_assert_uint_eq(s.expect.n_fired, 2);
     ck_assert_str_eq(s.expect.fired[1].rule, "d1");
     ck_assert_uint_eq(s.expect.n_exchanges, 2);
@@ -90,6 +91,7 @@ START_TEST(test_minimal_defaults)
     ck_assert_int_eq(s.timeout_s, 60);
     ck_assert_uint_eq(s.seed, 0);
     ck_assert(!s.expect.has_exit_code);
+    ck_assert(!s.expect.retry_after_respected); /* not judged unless asked */
     scn_free(&s);
 }
 END_TEST
@@ -109,6 +111,8 @@ static const struct {
     {"{\"name\": \"x\", \"expect\": {\"revoked\": \"about 3\"}}", "expect.revoked"},
     {"{\"name\": \"x\", \"expect\": {\"revoked\": -1}}", "expect.revoked"},
     {"{\"name\": \"x\", \"expect\": {\"exit_code\": 300}}", "expect.exit_code"},
+    {"{\"name\": \"x\", \"expect\": {\"retry_after_respected\": 1}}",
+     "expect.retry_after_respected"},
     {"{\"name\": \"x\", \"expect\": {\"issued\": [[]]}}", "expect.issued[0]"},
     {"{\"name\": \"x\", \"expect\": {\"issued\": [[\"a\", 3]]}}", "expect.issued[0][1]"},
     {"{\"name\": \"x\", \"expect\": {\"faults_fired\": {\"nope\": 1}}}", "no fault rule of that name"},
