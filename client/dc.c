@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "client/curlx.h"
 #include "client/dc.h"
 #include "client/dc_int.h"
 #include "client/retry.h"
@@ -52,9 +53,8 @@ struct dc_client {
 };
 
 struct dc_rx {
-    char *body;
-    size_t len, cap;
-    bool too_big;
+    struct cx_body body; /* the write callback's data */
+    bool too_big;        /* the headers passed DC_MAX_HEADER_BYTES */
     size_t header_bytes;
     char *content_type, *retry_after;
 };
@@ -69,23 +69,9 @@ void dc_opts_init(struct dc_opts *o)
 
 /* ---- small helpers ---------------------------------------------------------------------- */
 
-static void dc_sleep_ms(int64_t ms)
-{
-    struct timespec req, rem;
-    if (ms <= 0)
-        return;
-    req.tv_sec = (time_t)(ms / 1000);
-    req.tv_nsec = (long)(ms % 1000) * 1000000L;
-    for (int i = 0; i < 1000; i++) {
-        if (nanosleep(&req, &rem) == 0 || errno != EINTR)
-            return;
-        req = rem;
-    }
-}
-
 void dc_sleep(int64_t ms)
 {
-    dc_sleep_ms(ms);
+    cx_sleep_ms(ms);
 }
 
 /* Server text goes into messages and logs: keep it one printable line. */
@@ -236,140 +222,54 @@ static char *dc_dup(const char *s)
     return s == NULL ? NULL : strdup(s);
 }
 
-/* TLS trust as session.c has it: ca_bundle, else $SSL_CERT_FILE, else $CURL_CA_BUNDLE,
- * else the system store. libcurl reads neither variable itself. */
-static const char *dc_trust_file(const struct dc_client *c)
-{
-    const char *env;
-    if (c->ca_bundle != NULL && c->ca_bundle[0] != '\0')
-        return c->ca_bundle;
-    env = getenv("SSL_CERT_FILE");
-    if (env != NULL && env[0] != '\0')
-        return env;
-    env = getenv("CURL_CA_BUNDLE");
-    if (env != NULL && env[0] != '\0')
-        return env;
-    return NULL;
-}
-
-static size_t dc_on_body(char *p, size_t size, size_t n, void *ud)
-{
-    struct dc_rx *rx = ud;
-    size_t k = size * n;
-    if (k > DC_MAX_BODY - rx->len) {
-        rx->too_big = true; /* a short return aborts the transfer at the cap */
-        return 0;
-    }
-    if (rx->len + k + 1 > rx->cap) {
-        size_t ncap = rx->cap == 0 ? 4096 : rx->cap;
-        while (ncap < rx->len + k + 1)
-            ncap *= 2;
-        if (ncap > (size_t)DC_MAX_BODY + 1)
-            ncap = (size_t)DC_MAX_BODY + 1;
-        char *nb = realloc(rx->body, ncap);
-        if (nb == NULL)
-            return 0;
-        rx->body = nb;
-        rx->cap = ncap;
-    }
-    memcpy(rx->body + rx->len, p, k);
-    rx->len += k;
-    rx->body[rx->len] = '\0';
-    return k;
-}
-
-static bool dc_keep(char **slot, const char *v, size_t n)
-{
-    char *c = strndup(v, n);
-    if (c == NULL)
-        return false;
-    free(*slot);
-    *slot = c;
-    return true;
-}
-
 static size_t dc_on_header(char *p, size_t size, size_t n, void *ud)
 {
     struct dc_rx *rx = ud;
-    size_t k = size * n, len = k;
+    size_t k = size * n;
+    struct cx_field f;
 
     rx->header_bytes += k;
     if (rx->header_bytes > DC_MAX_HEADER_BYTES) {
         rx->too_big = true;
         return 0;
     }
-    while (len > 0 && (p[len - 1] == '\r' || p[len - 1] == '\n'))
-        len--;
-    if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) {
+    switch (cx_header_line(p, k, &f)) {
+    case CX_HLINE_STATUS:
         /* A 1xx came first: only the final response's headers count. */
         free(rx->content_type);
         free(rx->retry_after);
         rx->content_type = rx->retry_after = NULL;
         return k;
-    }
-    const char *colon = memchr(p, ':', len);
-    if (colon == NULL)
+    case CX_HLINE_OTHER:
         return k;
-    size_t nlen = (size_t)(colon - p);
-    const char *v = colon + 1;
-    size_t vlen = len - nlen - 1;
-    while (vlen > 0 && (*v == ' ' || *v == '\t')) {
-        v++;
-        vlen--;
+    case CX_HLINE_FIELD:
+        break;
     }
-    while (vlen > 0 && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
-        vlen--;
     bool ok = true;
-    if (nlen == 12 && strncasecmp(p, "Content-Type", nlen) == 0)
-        ok = dc_keep(&rx->content_type, v, vlen);
-    else if (nlen == 11 && strncasecmp(p, "Retry-After", nlen) == 0)
-        ok = dc_keep(&rx->retry_after, v, vlen);
+    if (cx_field_is(&f, "Content-Type"))
+        ok = cx_keep(&rx->content_type, f.value, f.vlen);
+    else if (cx_field_is(&f, "Retry-After"))
+        ok = cx_keep(&rx->retry_after, f.value, f.vlen);
     return ok ? k : 0;
 }
 
-static bool dc_is_json(const char *ct)
-{
-    size_t n;
-    if (ct == NULL)
-        return false;
-    n = strcspn(ct, ";");
-    while (n > 0 && (ct[n - 1] == ' ' || ct[n - 1] == '\t'))
-        n--;
-    return n == 16 && strncasecmp(ct, "application/json", n) == 0;
-}
-
+/* TLS trust as session.c has it (cx_trust_file). */
 static enum mc_err dc_curl_setup(struct dc_client *c)
 {
-    CURLcode rc = CURLE_OK;
-    const char *ca = dc_trust_file(c);
-#define SET(opt, val)                                                                              \
-    do {                                                                                           \
-        if (rc == CURLE_OK)                                                                        \
-            rc = curl_easy_setopt(c->curl, opt, val);                                              \
-    } while (0)
-    SET(CURLOPT_NOSIGNAL, 1L);
-    SET(CURLOPT_TCP_KEEPALIVE, 1L);
-    SET(CURLOPT_FOLLOWLOCATION, 0L);
-    SET(CURLOPT_PROTOCOLS_STR, "http,https");
-    SET(CURLOPT_TIMEOUT, c->timeout_s);
-    SET(CURLOPT_CONNECTTIMEOUT, c->timeout_s < 10 ? c->timeout_s : 10L);
-    SET(CURLOPT_USERAGENT, c->user_agent);
-    SET(CURLOPT_ERRORBUFFER, c->curl_err);
-    SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)DC_MAX_BODY);
-    SET(CURLOPT_WRITEFUNCTION, dc_on_body);
-    SET(CURLOPT_HEADERFUNCTION, dc_on_header);
-    if (c->insecure) {
-        log_msg(LOGL_WARN, "certcli.insecure", "url=%s tls_verify=off", c->base_url);
-        SET(CURLOPT_SSL_VERIFYPEER, 0L);
-        SET(CURLOPT_SSL_VERIFYHOST, 0L);
-    } else {
-        SET(CURLOPT_SSL_VERIFYPEER, 1L);
-        SET(CURLOPT_SSL_VERIFYHOST, 2L);
-        if (ca != NULL)
-            SET(CURLOPT_CAINFO, ca);
-    }
-#undef SET
-    if (rc != CURLE_OK) {
+    struct cx_opts o = {
+        .timeout_s = c->timeout_s,
+        .user_agent = c->user_agent,
+        .errbuf = c->curl_err,
+        .max_body = DC_MAX_BODY,
+        .on_body = cx_on_body,
+        .on_header = dc_on_header,
+        .ca_bundle = c->ca_bundle,
+        .insecure = c->insecure,
+        .warn_url = c->base_url,
+    };
+    CURLcode rc;
+
+    if (cx_setup(c->curl, &o, &rc) != MC_OK) {
         dc_set_msg(c, "libcurl setup: %s", curl_easy_strerror(rc));
         return MC_ERR_IO;
     }
@@ -494,13 +394,12 @@ void dc_stats(const struct dc_client *c, uint64_t *requests, uint64_t *rate_wait
 static enum mc_err dc_http_once(struct dc_client *c, const char *method, const char *url,
                                 const char *body, struct dc_resp *out, long *retry_after)
 {
-    struct dc_rx rx;
+    struct dc_rx rx = {.body = {.max = DC_MAX_BODY}};
     struct curl_slist *hdrs = NULL, *h2;
     char keyh[DC_MAX_KEY + 16];
     enum mc_err err = MC_OK;
-    CURLcode rc = CURLE_OK;
+    CURLcode rc;
 
-    memset(&rx, 0, sizeof rx);
     dc_resp_free(out);
     *retry_after = -1;
     c->curl_err[0] = '\0';
@@ -516,55 +415,22 @@ static enum mc_err dc_http_once(struct dc_client *c, const char *method, const c
         err = MC_ERR_NOMEM;
         goto out;
     }
-#define SET(opt, val)                                                                              \
-    do {                                                                                           \
-        if (rc == CURLE_OK)                                                                        \
-            rc = curl_easy_setopt(c->curl, opt, val);                                              \
-    } while (0)
-    SET(CURLOPT_URL, url);
-    SET(CURLOPT_WRITEDATA, &rx);
-    SET(CURLOPT_HEADERDATA, &rx);
-    SET(CURLOPT_NOBODY, 0L);
-    SET(CURLOPT_HTTPGET, 1L);
-    SET(CURLOPT_CUSTOMREQUEST, (char *)NULL);
-    if (strcmp(method, "GET") != 0) {
-        const char *b = body != NULL ? body : "";
-        SET(CURLOPT_POST, 1L);
-        SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(b));
-        SET(CURLOPT_POSTFIELDS, b);
-        if (strcmp(method, "POST") != 0)
-            SET(CURLOPT_CUSTOMREQUEST, method);
-    }
-    SET(CURLOPT_HTTPHEADER, hdrs);
-#undef SET
-    if (rc == CURLE_OK)
-        rc = curl_easy_perform(c->curl);
-    (void)curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
-    (void)curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, NULL);
-    (void)curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, (char *)NULL);
+    rc = cx_exchange(c->curl, method, url, body, hdrs, &rx.body, &rx);
 
-    if (rx.too_big || rc == CURLE_FILESIZE_EXCEEDED) {
+    if (rx.too_big || rx.body.too_big || rc == CURLE_FILESIZE_EXCEEDED) {
         dc_set_msg(c, "%s %s: response over %d bytes", method, url, DC_MAX_BODY);
         err = MC_ERR_TOO_BIG;
         goto out;
     }
     if (rc != CURLE_OK) {
-        dc_set_msg(c, "%s %s: %s", method, url,
-                   c->curl_err[0] != '\0' ? c->curl_err : curl_easy_strerror(rc));
+        dc_set_msg(c, "%s %s: %s", method, url, cx_why(rc, c->curl_err));
         err = rc == CURLE_OUT_OF_MEMORY ? MC_ERR_NOMEM : MC_ERR_IO;
         goto out;
     }
     (void)curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &out->status);
-    if (rx.body == NULL) {
-        rx.body = calloc(1, 1);
-        if (rx.body == NULL) {
-            err = MC_ERR_NOMEM;
-            goto out;
-        }
-    }
-    out->body = rx.body;
-    out->len = rx.len;
-    rx.body = NULL;
+    err = cx_body_take(&rx.body, &out->body, &out->len);
+    if (err != MC_OK)
+        goto out;
     out->content_type = rx.content_type;
     rx.content_type = NULL;
     if (rx.retry_after != NULL) {
@@ -575,8 +441,8 @@ static enum mc_err dc_http_once(struct dc_client *c, const char *method, const c
             log_msg(LOGL_WARN, "certcli.dc.bad_retry_after", "url=%s", url);
     }
     /* Error bodies are parsed by dc_error_parse; only a 2xx JSON body must be valid. */
-    if (out->status >= 200 && out->status < 300 && dc_is_json(out->content_type) &&
-        out->len > 0) {
+    if (out->status >= 200 && out->status < 300 &&
+        cx_media_is(out->content_type, "application/json") && out->len > 0) {
         err = json_parse(out->body, out->len, DC_MAX_JSON, JSON_DEFAULT_MAX_DEPTH, &out->json);
         if (err != MC_OK) {
             dc_set_msg(c, "%s %s: HTTP %ld with JSON that does not parse", method, url,
@@ -589,7 +455,7 @@ static enum mc_err dc_http_once(struct dc_client *c, const char *method, const c
             out->len);
 out:
     curl_slist_free_all(hdrs);
-    free(rx.body);
+    free(rx.body.buf);
     free(rx.content_type);
     free(rx.retry_after);
     if (err != MC_OK)
@@ -677,7 +543,7 @@ enum mc_err dc_request(struct dc_client *c, const char *method, const char *path
                 (long long)wait_ms, attempt + 1);
         c->rate_waits++;
         dc_resp_free(out);
-        dc_sleep_ms(wait_ms);
+        cx_sleep_ms(wait_ms);
     }
 out:
     free(url);

@@ -100,6 +100,35 @@ static bool dc_add_str(cJSON *o, const char *k, const char *v)
     return v == NULL || cJSON_AddStringToObject(o, k, v) != NULL;
 }
 
+/* dc_call on the path pre + id + post (id already checked with dc_check_id). */
+static enum mc_err dc_call_id(struct dc_client *c, const char *method, const char *pre,
+                              const char *id, const char *post, const cJSON *body, long want,
+                              cJSON **out, long *status)
+{
+    char path[DC_PATH_MAX];
+    enum mc_err err = dc_pathf(path, sizeof path, "%s%s%s", pre, id, post);
+    if (err == MC_OK)
+        err = dc_call(c, method, path, body, want, out, status);
+    return err;
+}
+
+/* PUT {k1: v1, k2: v2} (a NULL value left out) to pre + id + post, wanting 204: the
+ * status changes of orders and requests. */
+static enum mc_err dc_put_pair(struct dc_client *c, const char *pre, const char *id,
+                               const char *post, const char *k1, const char *v1, const char *k2,
+                               const char *v2)
+{
+    cJSON *b = cJSON_CreateObject();
+    enum mc_err err;
+    if (b == NULL || !dc_add_str(b, k1, v1) || !dc_add_str(b, k2, v2)) {
+        cJSON_Delete(b);
+        return MC_ERR_NOMEM;
+    }
+    err = dc_call_id(c, "PUT", pre, id, post, b, 204, NULL, NULL);
+    cJSON_Delete(b);
+    return err;
+}
+
 static bool dc_add_num(cJSON *o, const char *k, int64_t v)
 {
     return v == 0 || cJSON_AddNumberToObject(o, k, (double)v) != NULL;
@@ -468,7 +497,6 @@ enum mc_err dc_placed_chain_pem(const struct dc_placed *p, char **out)
 enum mc_err dc_order_place(struct dc_client *c, const struct dc_order_req *r, struct dc_placed *out)
 {
     cJSON *body = NULL, *ans = NULL;
-    char path[DC_PATH_MAX];
     enum mc_err err;
 
     memset(out, 0, sizeof *out);
@@ -479,9 +507,7 @@ enum mc_err dc_order_place(struct dc_client *c, const struct dc_order_req *r, st
     }
     err = dc_check_id(c, "product", r->product);
     if (err == MC_OK)
-        err = dc_pathf(path, sizeof path, "order/certificate/%s", r->product);
-    if (err == MC_OK)
-        err = dc_call(c, "POST", path, body, 201, &ans, NULL);
+        err = dc_call_id(c, "POST", "order/certificate/", r->product, "", body, 201, &ans, NULL);
     if (err == MC_OK) {
         err = dc_placed_from(c, ans, out);
         ans = NULL;
@@ -560,32 +586,19 @@ enum mc_err dc_order_list(struct dc_client *c, const struct dc_list_opts *o, cJS
 enum mc_err dc_order_status(struct dc_client *c, const char *id, const char *status,
                             const char *note)
 {
-    char path[DC_PATH_MAX];
-    cJSON *b = NULL;
     enum mc_err err = dc_check_id(c, "order id", id);
     if (err != MC_OK)
         return err;
-    b = cJSON_CreateObject();
-    if (b == NULL || !dc_add_str(b, "status", status != NULL ? status : "canceled") ||
-        !dc_add_str(b, "note", note != NULL ? note : "canceled by certcli")) {
-        cJSON_Delete(b);
-        return MC_ERR_NOMEM;
-    }
-    err = dc_pathf(path, sizeof path, "order/certificate/%s/status", id);
-    if (err == MC_OK)
-        err = dc_call(c, "PUT", path, b, 204, NULL, NULL);
-    cJSON_Delete(b);
-    return err;
+    return dc_put_pair(c, "order/certificate/", id, "/status", "status",
+                       status != NULL ? status : "canceled", "note",
+                       note != NULL ? note : "canceled by certcli");
 }
 
 enum mc_err dc_order_validation(struct dc_client *c, const char *id, cJSON **out)
 {
-    char path[DC_PATH_MAX];
     enum mc_err err = dc_check_id(c, "order id", id);
     if (err == MC_OK)
-        err = dc_pathf(path, sizeof path, "order/certificate/%s/validation", id);
-    if (err == MC_OK)
-        err = dc_call(c, "GET", path, NULL, 200, out, NULL);
+        err = dc_call_id(c, "GET", "order/certificate/", id, "/validation", NULL, 200, out, NULL);
     return err;
 }
 
@@ -655,7 +668,6 @@ enum mc_err dc_order_names(const cJSON *order, char ***names, size_t *n)
 
 enum mc_err dc_dcv_random_value(struct dc_client *c, const char *id, char **value, char **expires)
 {
-    char path[DC_PATH_MAX];
     cJSON *ans = NULL;
     const char *v;
     enum mc_err err = dc_check_id(c, "order id", id);
@@ -663,9 +675,8 @@ enum mc_err dc_dcv_random_value(struct dc_client *c, const char *id, char **valu
     if (expires != NULL)
         *expires = NULL;
     if (err == MC_OK)
-        err = dc_pathf(path, sizeof path, "order/certificate/%s/dcv-random-value", id);
-    if (err == MC_OK)
-        err = dc_call(c, "PUT", path, NULL, 200, &ans, NULL);
+        err = dc_call_id(c, "PUT", "order/certificate/", id, "/dcv-random-value", NULL, 200,
+                         &ans, NULL);
     if (err == MC_OK && json_get_string(ans, "dcv_random_value", &v) != MC_OK) {
         dc_set_msg(c, "the answer has no dcv_random_value");
         err = MC_ERR_INVALID;
@@ -684,7 +695,6 @@ enum mc_err dc_dcv_random_value(struct dc_client *c, const char *id, char **valu
 enum mc_err dc_check_dcv(struct dc_client *c, const char *id, const char *const *names, size_t n,
                          cJSON **out)
 {
-    char path[DC_PATH_MAX];
     cJSON *b = NULL;
     enum mc_err err = dc_check_id(c, "order id", id);
     if (err != MC_OK)
@@ -709,16 +719,13 @@ enum mc_err dc_check_dcv(struct dc_client *c, const char *id, const char *const 
             return MC_ERR_NOMEM;
         }
     }
-    err = dc_pathf(path, sizeof path, "order/certificate/%s/check-dcv", id);
-    if (err == MC_OK)
-        err = dc_call(c, "PUT", path, b, 200, out, NULL);
+    err = dc_call_id(c, "PUT", "order/certificate/", id, "/check-dcv", b, 200, out, NULL);
     cJSON_Delete(b);
     return err;
 }
 
 enum mc_err dc_dcv_method(struct dc_client *c, const char *id, const char *method, char **value)
 {
-    char path[DC_PATH_MAX];
     cJSON *b = NULL, *ans = NULL;
     long status = 0;
     enum mc_err err = dc_check_id(c, "order id", id);
@@ -732,9 +739,7 @@ enum mc_err dc_dcv_method(struct dc_client *c, const char *id, const char *metho
         cJSON_Delete(b);
         return MC_ERR_NOMEM;
     }
-    err = dc_pathf(path, sizeof path, "order/certificate/%s/dcv-method", id);
-    if (err == MC_OK)
-        err = dc_call(c, "PUT", path, b, 0, &ans, &status);
+    err = dc_call_id(c, "PUT", "order/certificate/", id, "/dcv-method", b, 0, &ans, &status);
     /* A4 c): email answers 204 empty; a token method 200 with the new value. */
     if (err == MC_OK && status != 204)
         err = dc_dup_opt(ans, "dcv_random_value", value);
@@ -746,7 +751,6 @@ enum mc_err dc_dcv_method(struct dc_client *c, const char *id, const char *metho
 enum mc_err dc_resend_emails(struct dc_client *c, const char *id, const struct dc_dcv_email *emails,
                              size_t n, const char *locale)
 {
-    char path[DC_PATH_MAX];
     cJSON *b = NULL, *a;
     enum mc_err err = dc_check_id(c, "order id", id);
     if (err != MC_OK)
@@ -768,9 +772,7 @@ enum mc_err dc_resend_emails(struct dc_client *c, const char *id, const struct d
         cJSON_Delete(b);
         return MC_ERR_NOMEM;
     }
-    err = dc_pathf(path, sizeof path, "order/certificate/%s/resend-emails", id);
-    if (err == MC_OK)
-        err = dc_call(c, "PUT", path, b, 204, NULL, NULL);
+    err = dc_call_id(c, "PUT", "order/certificate/", id, "/resend-emails", b, 204, NULL, NULL);
     cJSON_Delete(b);
     return err;
 }
@@ -1093,12 +1095,9 @@ enum mc_err dc_download(struct dc_client *c, const char *id, bool by_order, cons
 
 enum mc_err dc_chain(struct dc_client *c, const char *cert_id, cJSON **out)
 {
-    char path[DC_PATH_MAX];
     enum mc_err err = dc_check_id(c, "certificate id", cert_id);
     if (err == MC_OK)
-        err = dc_pathf(path, sizeof path, "certificate/%s/chain", cert_id);
-    if (err == MC_OK)
-        err = dc_call(c, "GET", path, NULL, 200, out, NULL);
+        err = dc_call_id(c, "GET", "certificate/", cert_id, "/chain", NULL, 200, out, NULL);
     return err;
 }
 
@@ -1203,34 +1202,20 @@ enum mc_err dc_revoke(struct dc_client *c, const char *id, bool by_order, const 
 enum mc_err dc_request_status(struct dc_client *c, const char *request_id, const char *status,
                               const char *comment)
 {
-    char path[DC_PATH_MAX];
-    cJSON *b = NULL;
     enum mc_err err = dc_check_id(c, "request id", request_id);
     if (err != MC_OK)
         return err;
     if (status == NULL)
         return MC_ERR_INVALID;
-    b = cJSON_CreateObject();
-    if (b == NULL || !dc_add_str(b, "status", status) ||
-        !dc_add_str(b, "processor_comment", comment)) {
-        cJSON_Delete(b);
-        return MC_ERR_NOMEM;
-    }
-    err = dc_pathf(path, sizeof path, "request/%s/status", request_id);
-    if (err == MC_OK)
-        err = dc_call(c, "PUT", path, b, 204, NULL, NULL);
-    cJSON_Delete(b);
-    return err;
+    return dc_put_pair(c, "request/", request_id, "/status", "status", status,
+                       "processor_comment", comment);
 }
 
 enum mc_err dc_request_info(struct dc_client *c, const char *request_id, cJSON **out)
 {
-    char path[DC_PATH_MAX];
     enum mc_err err = dc_check_id(c, "request id", request_id);
     if (err == MC_OK)
-        err = dc_pathf(path, sizeof path, "request/%s", request_id);
-    if (err == MC_OK)
-        err = dc_call(c, "GET", path, NULL, 200, out, NULL);
+        err = dc_call_id(c, "GET", "request/", request_id, "", NULL, 200, out, NULL);
     return err;
 }
 
@@ -1504,7 +1489,6 @@ out:
 enum mc_err dc_org_validation_submit(struct dc_client *c, const char *id,
                                      const char *const *types, size_t n)
 {
-    char path[DC_PATH_MAX];
     cJSON *b = NULL, *a;
     enum mc_err err = dc_check_id(c, "organization", id);
     if (err != MC_OK)
@@ -1523,9 +1507,7 @@ enum mc_err dc_org_validation_submit(struct dc_client *c, const char *id,
     }
     if (a == NULL)
         goto out;
-    err = dc_pathf(path, sizeof path, "organization/%s/validation", id);
-    if (err == MC_OK)
-        err = dc_call(c, "POST", path, b, 204, NULL, NULL);
+    err = dc_call_id(c, "POST", "organization/", id, "/validation", b, 204, NULL, NULL);
 out:
     cJSON_Delete(b);
     return err;
@@ -1574,29 +1556,22 @@ out:
 
 enum mc_err dc_domain_validate(struct dc_client *c, const char *id, cJSON **out)
 {
-    char path[DC_PATH_MAX];
     enum mc_err err = dc_check_id(c, "domain", id);
     if (err == MC_OK)
-        err = dc_pathf(path, sizeof path, "domain/%s/dcv/validate-token", id);
-    if (err == MC_OK)
-        err = dc_call(c, "PUT", path, NULL, 200, out, NULL);
+        err = dc_call_id(c, "PUT", "domain/", id, "/dcv/validate-token", NULL, 200, out, NULL);
     return err;
 }
 
 enum mc_err dc_domain_token(struct dc_client *c, const char *id, cJSON **out)
 {
-    char path[DC_PATH_MAX];
     enum mc_err err = dc_check_id(c, "domain", id);
     if (err == MC_OK)
-        err = dc_pathf(path, sizeof path, "domain/%s/dcv/token", id);
-    if (err == MC_OK)
-        err = dc_call(c, "POST", path, NULL, 200, out, NULL);
+        err = dc_call_id(c, "POST", "domain/", id, "/dcv/token", NULL, 200, out, NULL);
     return err;
 }
 
 enum mc_err dc_domain_method(struct dc_client *c, const char *id, const char *method, cJSON **out)
 {
-    char path[DC_PATH_MAX];
     cJSON *b = NULL;
     enum mc_err err = dc_check_id(c, "domain", id);
     if (err != MC_OK)
@@ -1608,9 +1583,7 @@ enum mc_err dc_domain_method(struct dc_client *c, const char *id, const char *me
         cJSON_Delete(b);
         return MC_ERR_NOMEM;
     }
-    err = dc_pathf(path, sizeof path, "domain/%s/dcv/method", id);
-    if (err == MC_OK)
-        err = dc_call(c, "PUT", path, b, 200, out, NULL);
+    err = dc_call_id(c, "PUT", "domain/", id, "/dcv/method", b, 200, out, NULL);
     cJSON_Delete(b);
     return err;
 }

@@ -10,6 +10,7 @@
 
 #include <openssl/x509v3.h>
 
+#include "client/problem.h"
 #include "client/renew.h"
 #include "client/wire.h"
 #include "common/b64url.h"
@@ -45,17 +46,7 @@ struct flow {
 
 static void problem_free(struct sess_problem *p)
 {
-    if (p == NULL)
-        return;
-    free(p->type);
-    free(p->detail);
-    for (size_t i = 0; i < p->n_sub; i++) {
-        free(p->sub[i].type);
-        free(p->sub[i].detail);
-        free(p->sub[i].ident_type);
-        free(p->sub[i].ident_value);
-    }
-    free(p->sub);
+    prob_clear(p);
     free(p);
 }
 
@@ -72,22 +63,16 @@ void issue_result_free(struct issue_result *r)
     memset(r, 0, sizeof *r);
 }
 
-static char *dup_or_null(const char *s)
-{
-    return s != NULL ? strdup(s) : NULL;
-}
-
 /* A problem document carried inside an object (an authorization's challenge "error", an
  * order's "error", RFC 8555 section 7.1.3 and 8) as a struct sess_problem, so the caller
  * reports it the same way as a refused request. The session keeps the problem of the last
- * request only, and that request (a poll) succeeded. Unknown or mistyped members are
- * dropped: a server's malformed error must not hide the fact that validation failed. */
+ * request only, and that request (a poll) succeeded. Read as the session reads a refusal
+ * (prob_from_json), with the document's own status member when it has one: a server's
+ * malformed error must not hide the fact that validation failed. */
 static enum mc_err problem_from_json(const cJSON *j, long status, struct sess_problem **out)
 {
     struct sess_problem *p = calloc(1, sizeof *p);
-    const char *type = NULL, *detail = NULL;
-    const cJSON *subs = NULL, *it;
-    enum mc_err err = MC_ERR_NOMEM;
+    enum mc_err err;
 
     *out = NULL;
     if (p == NULL)
@@ -99,50 +84,11 @@ static enum mc_err problem_from_json(const cJSON *j, long status, struct sess_pr
         if (json_get_int(j, "status", 100, 599, &st) == MC_OK)
             p->status = (long)st; /* the document's own status, RFC 7807 section 3.1 */
     }
-    if (j == NULL || !cJSON_IsObject(j) || json_get_string(j, "type", &type) != MC_OK)
-        type = "about:blank";
-    if (j != NULL && cJSON_IsObject(j) && json_get_string(j, "detail", &detail) != MC_OK)
-        detail = NULL;
-    p->type = strdup(type);
-    p->detail = dup_or_null(detail);
-    if (p->type == NULL || (detail != NULL && p->detail == NULL))
+    err = prob_from_json(j, IDENT_MAX_COUNT, p);
+    if (err != MC_OK)
         goto out;
-    if (j != NULL && cJSON_IsObject(j) && json_get_array(j, "subproblems", &subs) == MC_OK) {
-        int n = cJSON_GetArraySize(subs);
-        if (n > IDENT_MAX_COUNT)
-            n = IDENT_MAX_COUNT;
-        p->sub = calloc((size_t)n + 1, sizeof *p->sub);
-        if (p->sub == NULL)
-            goto out;
-        cJSON_ArrayForEach(it, subs)
-        {
-            const char *st = NULL, *sd = NULL, *it_type = NULL, *it_val = NULL;
-            const cJSON *id = NULL;
-            struct sess_subproblem *sp = &p->sub[p->n_sub];
-
-            if ((int)p->n_sub >= n)
-                break;
-            if (!cJSON_IsObject(it) || json_get_string(it, "type", &st) != MC_OK)
-                continue;
-            if (json_get_string(it, "detail", &sd) != MC_OK)
-                sd = NULL;
-            if (json_get_object(it, "identifier", &id) == MC_OK &&
-                (json_get_string(id, "type", &it_type) != MC_OK ||
-                 json_get_string(id, "value", &it_val) != MC_OK))
-                it_type = it_val = NULL;
-            sp->type = strdup(st);
-            sp->detail = dup_or_null(sd);
-            sp->ident_type = dup_or_null(it_type);
-            sp->ident_value = dup_or_null(it_val);
-            p->n_sub++;
-            if (sp->type == NULL || (sd != NULL && sp->detail == NULL) ||
-                (it_type != NULL && (sp->ident_type == NULL || sp->ident_value == NULL)))
-                goto out;
-        }
-    }
     *out = p;
     p = NULL;
-    err = MC_OK;
 out:
     problem_free(p);
     return err;

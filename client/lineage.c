@@ -114,6 +114,19 @@ static enum mc_err write_text(const char *dir, const char *name, const char *fil
     return err;
 }
 
+/* The contents of file in lineage name under dir, at most max bytes, new in *text. */
+static enum mc_err read_text(const char *dir, const char *name, const char *file, size_t max,
+                             char **text, size_t *len)
+{
+    char *path = NULL;
+    enum mc_err err = path_of(dir, name, file, &path);
+
+    if (err == MC_OK)
+        err = file_read_all(path, max, text, len);
+    free(path);
+    return err;
+}
+
 static enum mc_err append(char **buf, size_t *len, const char *s)
 {
     size_t n = strlen(s);
@@ -262,12 +275,7 @@ enum mc_err lineage_read(const char *dir, const char *name, X509 **leaf, EVP_PKE
         err = MC_ERR_NOT_FOUND;
         goto out;
     }
-    free(path);
-    path = NULL;
-    err = path_of(dir, name, "cert.pem", &path);
-    if (err != MC_OK)
-        goto out;
-    err = file_read_all(path, PEM_MAX_LEN, &text, &len);
+    err = read_text(dir, name, "cert.pem", PEM_MAX_LEN, &text, &len);
     if (err != MC_OK)
         goto out;
     err = pem_read_cert(text, len, &x);
@@ -290,14 +298,9 @@ enum mc_err lineage_read(const char *dir, const char *name, X509 **leaf, EVP_PKE
         err = MC_ERR_MISMATCH;
         goto out;
     }
-    free(path);
-    path = NULL;
     free(text);
     text = NULL;
-    err = path_of(dir, name, "meta.json", &path);
-    if (err != MC_OK)
-        goto out;
-    err = file_read_all(path, LINEAGE_META_MAX, &text, &len);
+    err = read_text(dir, name, "meta.json", LINEAGE_META_MAX, &text, &len);
     if (err != MC_OK)
         goto out;
     err = json_parse(text, len, LINEAGE_META_MAX, LINEAGE_META_DEPTH, &m);

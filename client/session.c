@@ -18,7 +18,9 @@
 
 #include <curl/curl.h>
 
+#include "client/curlx.h"
 #include "client/npool.h"
+#include "client/problem.h"
 #include "client/retry.h"
 #include "client/session.h"
 #include "client/wire.h"
@@ -35,7 +37,6 @@
 #define PROBLEM_URN "urn:ietf:params:acme:error:"
 #define MAX_HEADER_BYTES (64 * 1024) /* all header lines of one response together */
 #define MAX_SUBPROBLEMS 64
-#define MAX_DETAIL 2048        /* a longer problem detail is truncated */
 #define MAX_DIR_LIST 64        /* caaIdentities and profiles kept from the directory */
 #define POLL_MIN_WAIT_MS 100   /* a Retry-After of 0 still does not spin */
 #define POLL_MAX_ROUNDS 100000 /* a second bound on sess_poll besides its timeout */
@@ -68,9 +69,8 @@ struct sess {
 /* What the curl callbacks collect for one exchange. */
 struct rx {
     struct sess *s;
-    char *body;
-    size_t len, cap;
-    bool too_big;
+    struct cx_body body; /* the write callback's data */
+    bool too_big;        /* the headers passed MAX_HEADER_BYTES */
     size_t header_bytes;
     char *location, *retry_after, *content_type;
     char *link_raw[SESS_MAX_LINKS];
@@ -91,23 +91,6 @@ static char *dup_or_null(const char *s)
     return s == NULL ? NULL : strdup(s);
 }
 
-/* Sleeps ms milliseconds with nanosleep, resuming after signals; ms is already bounded by
- * the caller (max_wait_s, backoff cap, poll deadline). */
-static void sleep_ms(int64_t ms)
-{
-    struct timespec req, rem;
-
-    if (ms <= 0)
-        return;
-    req.tv_sec = (time_t)(ms / 1000);
-    req.tv_nsec = (long)(ms % 1000) * 1000000L;
-    for (int i = 0; i < 1000; i++) {
-        if (nanosleep(&req, &rem) == 0 || errno != EINTR)
-            return;
-        req = rem;
-    }
-}
-
 static void set_err(struct sess *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void set_err(struct sess *s, const char *fmt, ...)
 {
@@ -120,21 +103,6 @@ static void set_err(struct sess *s, const char *fmt, ...)
     for (char *p = s->last_err; *p != '\0'; p++)
         if ((unsigned char)*p < 0x20 || (unsigned char)*p == 0x7f)
             *p = ' ';
-}
-
-static void problem_clear(struct sess_problem *p)
-{
-    free(p->type);
-    free(p->detail);
-    for (size_t i = 0; i < p->n_sub; i++) {
-        free(p->sub[i].type);
-        free(p->sub[i].detail);
-        free(p->sub[i].ident_type);
-        free(p->sub[i].ident_value);
-    }
-    free(p->sub);
-    memset(p, 0, sizeof *p);
-    p->retry_after_s = -1;
 }
 
 static void dir_clear(struct sess_dir *d)
@@ -203,46 +171,6 @@ const char *sess_resp_link(const struct sess_resp *r, const char *rel, size_t nt
 
 /* ---- curl callbacks ----------------------------------------------------------------------- */
 
-static size_t on_body(char *p, size_t size, size_t n, void *ud)
-{
-    struct rx *rx = ud;
-    size_t k = size * n;
-
-    if (k > SESS_MAX_BODY - rx->len) {
-        /* Returning short aborts the transfer (CURLE_WRITE_ERROR): we stop reading a
-         * hostile body at the cap instead of buffering it. */
-        rx->too_big = true;
-        return 0;
-    }
-    if (rx->len + k + 1 > rx->cap) {
-        size_t ncap = rx->cap == 0 ? 4096 : rx->cap;
-        while (ncap < rx->len + k + 1)
-            ncap *= 2;
-        if (ncap > SESS_MAX_BODY + 1)
-            ncap = SESS_MAX_BODY + 1;
-        char *nb = realloc(rx->body, ncap);
-        if (nb == NULL)
-            return 0;
-        rx->body = nb;
-        rx->cap = ncap;
-    }
-    memcpy(rx->body + rx->len, p, k);
-    rx->len += k;
-    rx->body[rx->len] = '\0';
-    return k;
-}
-
-/* Replaces *slot with a copy of v[0..n). */
-static bool keep(char **slot, const char *v, size_t n)
-{
-    char *c = strndup(v, n);
-    if (c == NULL)
-        return false;
-    free(*slot);
-    *slot = c;
-    return true;
-}
-
 static void rx_reset_headers(struct rx *rx)
 {
     free(rx->location);
@@ -258,71 +186,54 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 {
     struct rx *rx = ud;
     size_t k = size * n;
-    size_t len = k;
+    struct cx_field f;
 
     rx->header_bytes += k;
     if (rx->header_bytes > MAX_HEADER_BYTES) {
         rx->too_big = true;
         return 0;
     }
-    while (len > 0 && (p[len - 1] == '\r' || p[len - 1] == '\n'))
-        len--;
-    if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) {
+    switch (cx_header_line(p, k, &f)) {
+    case CX_HLINE_STATUS:
         /* A new status line: a 1xx interim response came first; start over. */
         rx_reset_headers(rx);
         return k;
-    }
-    const char *colon = memchr(p, ':', len);
-    if (colon == NULL)
+    case CX_HLINE_OTHER:
         return k;
-    size_t nlen = (size_t)(colon - p);
-    const char *v = colon + 1;
-    size_t vlen = len - nlen - 1;
-    while (vlen > 0 && (*v == ' ' || *v == '\t')) {
-        v++;
-        vlen--;
+    case CX_HLINE_FIELD:
+        break;
     }
-    while (vlen > 0 && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
-        vlen--;
 
-#define IS(name) (nlen == sizeof(name) - 1 && strncasecmp(p, name, nlen) == 0)
     bool ok = true;
-    if (IS("Replay-Nonce")) {
+    if (cx_field_is(&f, "Replay-Nonce")) {
         /* Section 6.5: every response's nonce is good for one request; pool it whatever
          * the status, so an error answer still pays for the next request. */
-        enum mc_err e = npool_put(&rx->s->pool, v, vlen);
+        enum mc_err e = npool_put(&rx->s->pool, f.value, f.vlen);
         if (e != MC_OK)
             log_msg(LOGL_WARN, "certcli.nonce_refused", "err=%s", mc_strerror(e));
-    } else if (IS("Location")) {
-        ok = keep(&rx->location, v, vlen);
-    } else if (IS("Retry-After")) {
-        ok = keep(&rx->retry_after, v, vlen);
-    } else if (IS("Content-Type")) {
-        ok = keep(&rx->content_type, v, vlen);
-    } else if (IS("Link")) {
+    } else if (cx_field_is(&f, "Location")) {
+        ok = cx_keep(&rx->location, f.value, f.vlen);
+    } else if (cx_field_is(&f, "Retry-After")) {
+        ok = cx_keep(&rx->retry_after, f.value, f.vlen);
+    } else if (cx_field_is(&f, "Content-Type")) {
+        ok = cx_keep(&rx->content_type, f.value, f.vlen);
+    } else if (cx_field_is(&f, "Link")) {
         if (rx->n_link_raw < SESS_MAX_LINKS) {
-            rx->link_raw[rx->n_link_raw] = strndup(v, vlen);
+            rx->link_raw[rx->n_link_raw] = strndup(f.value, f.vlen);
             ok = rx->link_raw[rx->n_link_raw] != NULL;
             if (ok)
                 rx->n_link_raw++;
         }
     }
-#undef IS
     return ok ? k : 0;
 }
 
 /* ---- response checks ---------------------------------------------------------------------- */
 
-/* True when the media type (before any parameter) is one of ACME's JSON types. */
+/* True when the media type is one of ACME's JSON types. */
 static bool is_json_type(const char *ct)
 {
-    if (ct == NULL)
-        return false;
-    size_t n = strcspn(ct, ";");
-    while (n > 0 && (ct[n - 1] == ' ' || ct[n - 1] == '\t'))
-        n--;
-    return (n == 16 && strncasecmp(ct, "application/json", n) == 0) ||
-           (n == 24 && strncasecmp(ct, "application/problem+json", n) == 0);
+    return cx_media_is(ct, "application/json") || cx_media_is(ct, "application/problem+json");
 }
 
 /* Adds one link to r (keeping at most SESS_MAX_LINKS), its target resolved against base
@@ -443,59 +354,24 @@ static enum mc_err parse_link(struct sess_resp *r, const char *base, const char 
 
 /* ---- one exchange ------------------------------------------------------------------------- */
 
-/* Applies the TLS trust of the contract: ca_bundle, else $SSL_CERT_FILE, else
- * $CURL_CA_BUNDLE, else the system store (libcurl's built-in default). libcurl reads
- * neither variable itself; only the curl tool does. */
-static const char *trust_file(const struct sess *s)
-{
-    const char *env;
-
-    if (s->ca_bundle != NULL && s->ca_bundle[0] != '\0')
-        return s->ca_bundle;
-    env = getenv("SSL_CERT_FILE");
-    if (env != NULL && env[0] != '\0')
-        return env;
-    env = getenv("CURL_CA_BUNDLE");
-    if (env != NULL && env[0] != '\0')
-        return env;
-    return NULL;
-}
-
+/* The handle's options for the whole session; TLS trust as the contract has it (ca_bundle,
+ * else $SSL_CERT_FILE, else $CURL_CA_BUNDLE, else the system store, see cx_trust_file). */
 static enum mc_err curl_setup(struct sess *s)
 {
-    CURL *c = s->curl;
-    const char *ca = trust_file(s);
-    CURLcode rc = CURLE_OK;
+    struct cx_opts o = {
+        .timeout_s = s->o.timeout_s,
+        .user_agent = s->user_agent,
+        .errbuf = s->curl_err,
+        .max_body = SESS_MAX_BODY,
+        .on_body = cx_on_body,
+        .on_header = on_header,
+        .ca_bundle = s->ca_bundle,
+        .insecure = s->o.insecure,
+        .warn_url = s->directory_url,
+    };
+    CURLcode rc;
 
-    /* Each call is checked through one accumulated code: any failure is a setup error. */
-#define SET(opt, val)                                                                              \
-    do {                                                                                           \
-        if (rc == CURLE_OK)                                                                        \
-            rc = curl_easy_setopt(c, opt, val);                                                    \
-    } while (0)
-    SET(CURLOPT_NOSIGNAL, 1L);
-    SET(CURLOPT_TCP_KEEPALIVE, 1L);
-    SET(CURLOPT_FOLLOWLOCATION, 0L); /* ACME never redirects; a redirect is the server's error */
-    SET(CURLOPT_PROTOCOLS_STR, "http,https");
-    SET(CURLOPT_TIMEOUT, s->o.timeout_s);
-    SET(CURLOPT_CONNECTTIMEOUT, s->o.timeout_s < 10 ? s->o.timeout_s : 10L);
-    SET(CURLOPT_USERAGENT, s->user_agent);
-    SET(CURLOPT_ERRORBUFFER, s->curl_err);
-    SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)SESS_MAX_BODY);
-    SET(CURLOPT_WRITEFUNCTION, on_body);
-    SET(CURLOPT_HEADERFUNCTION, on_header);
-    if (s->o.insecure) {
-        log_msg(LOGL_WARN, "certcli.insecure", "url=%s tls_verify=off", s->directory_url);
-        SET(CURLOPT_SSL_VERIFYPEER, 0L);
-        SET(CURLOPT_SSL_VERIFYHOST, 0L);
-    } else {
-        SET(CURLOPT_SSL_VERIFYPEER, 1L);
-        SET(CURLOPT_SSL_VERIFYHOST, 2L);
-        if (ca != NULL)
-            SET(CURLOPT_CAINFO, ca);
-    }
-#undef SET
-    if (rc != CURLE_OK) {
+    if (cx_setup(s->curl, &o, &rc) != MC_OK) {
         set_err(s, "libcurl setup: %s", curl_easy_strerror(rc));
         return MC_ERR_IO;
     }
@@ -508,57 +384,34 @@ static enum mc_err curl_setup(struct sess *s)
 static enum mc_err http_once(struct sess *s, enum req_kind k, const char *url, const char *body,
                              struct sess_resp *out)
 {
-    struct rx rx = {.s = s};
+    struct rx rx = {.s = s, .body = {.max = SESS_MAX_BODY}};
     struct curl_slist *hdrs = NULL;
     enum mc_err err = MC_OK;
-    CURLcode rc = CURLE_OK;
+    CURLcode rc;
     long connects = 0;
 
     sess_resp_free(out);
     s->curl_err[0] = '\0';
     s->stats.requests++;
 
-#define SET(opt, val)                                                                              \
-    do {                                                                                           \
-        if (rc == CURLE_OK)                                                                        \
-            rc = curl_easy_setopt(s->curl, opt, val);                                              \
-    } while (0)
-    SET(CURLOPT_URL, url);
-    SET(CURLOPT_WRITEDATA, &rx);
-    SET(CURLOPT_HEADERDATA, &rx);
-    /* Reset the method from the previous exchange on this handle first. */
-    SET(CURLOPT_NOBODY, 0L);
-    SET(CURLOPT_HTTPGET, 1L);
-    if (k == REQ_HEAD) {
-        SET(CURLOPT_NOBODY, 1L);
-    } else if (k == REQ_POST) {
+    if (k == REQ_POST) {
         hdrs = curl_slist_append(NULL, "Content-Type: application/jose+json");
         if (hdrs == NULL) {
             err = MC_ERR_NOMEM;
             goto out;
         }
-        SET(CURLOPT_POST, 1L);
-        SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
-        SET(CURLOPT_POSTFIELDS, body);
     }
-    SET(CURLOPT_HTTPHEADER, hdrs);
-#undef SET
-    if (rc == CURLE_OK)
-        rc = curl_easy_perform(s->curl);
-    /* Drop pointers to this call's stack and headers before anything else can run. */
-    (void)curl_easy_setopt(s->curl, CURLOPT_HTTPHEADER, NULL);
-    (void)curl_easy_setopt(s->curl, CURLOPT_POSTFIELDS, NULL);
+    rc = cx_exchange(s->curl, kind_name(k), url, body, hdrs, &rx.body, &rx);
     if (curl_easy_getinfo(s->curl, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK && connects > 0)
         s->stats.connections += (uint64_t)connects;
 
-    if (rx.too_big || rc == CURLE_FILESIZE_EXCEEDED) {
+    if (rx.too_big || rx.body.too_big || rc == CURLE_FILESIZE_EXCEEDED) {
         set_err(s, "%s %s: response over %d bytes", kind_name(k), url, SESS_MAX_BODY);
         err = MC_ERR_TOO_BIG;
         goto out;
     }
     if (rc != CURLE_OK) {
-        set_err(s, "%s %s: %s", kind_name(k), url,
-                s->curl_err[0] != '\0' ? s->curl_err : curl_easy_strerror(rc));
+        set_err(s, "%s %s: %s", kind_name(k), url, cx_why(rc, s->curl_err));
         log_msg(LOGL_DEBUG, "certcli.http_error", "method=%s curl=%d", kind_name(k), (int)rc);
         err = rc == CURLE_OUT_OF_MEMORY ? MC_ERR_NOMEM : MC_ERR_IO;
         goto out;
@@ -566,16 +419,9 @@ static enum mc_err http_once(struct sess *s, enum req_kind k, const char *url, c
     (void)curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &out->status);
 
     /* The body, NUL-terminated even when empty. */
-    if (rx.body == NULL) {
-        rx.body = calloc(1, 1);
-        if (rx.body == NULL) {
-            err = MC_ERR_NOMEM;
-            goto out;
-        }
-    }
-    out->body = rx.body;
-    out->len = rx.len;
-    rx.body = NULL;
+    err = cx_body_take(&rx.body, &out->body, &out->len);
+    if (err != MC_OK)
+        goto out;
     out->content_type = rx.content_type;
     rx.content_type = NULL;
 
@@ -623,7 +469,7 @@ static enum mc_err http_once(struct sess *s, enum req_kind k, const char *url, c
             out->len);
 out:
     curl_slist_free_all(hdrs);
-    free(rx.body);
+    free(rx.body.buf);
     rx_reset_headers(&rx);
     if (err != MC_OK)
         sess_resp_free(out);
@@ -642,75 +488,13 @@ static char *dup_capped(const char *s, size_t cap)
 static enum mc_err problem_from(struct sess *s, const struct sess_resp *r)
 {
     struct sess_problem *p = &s->problem;
-    const char *str;
-    const cJSON *subs = NULL;
 
-    problem_clear(p);
+    prob_clear(p);
     s->have_problem = true;
     p->status = r->status;
     p->retry_after_s = r->retry_after_s;
-    if (r->json != NULL && cJSON_IsObject(r->json)) {
-        if (json_get_string(r->json, "type", &str) == MC_OK) {
-            p->type = dup_capped(str, 256);
-            if (p->type == NULL)
-                return MC_ERR_NOMEM;
-        }
-        if (json_get_string(r->json, "detail", &str) == MC_OK) {
-            p->detail = dup_capped(str, MAX_DETAIL);
-            if (p->detail == NULL)
-                return MC_ERR_NOMEM;
-        }
-        if (json_get_array(r->json, "subproblems", &subs) == MC_OK) {
-            size_t n = (size_t)cJSON_GetArraySize(subs);
-            if (n > MAX_SUBPROBLEMS)
-                n = MAX_SUBPROBLEMS;
-            if (n > 0) {
-                p->sub = calloc(n, sizeof *p->sub);
-                if (p->sub == NULL)
-                    return MC_ERR_NOMEM;
-            }
-            const cJSON *it;
-            cJSON_ArrayForEach(it, subs)
-            {
-                if (p->n_sub >= n)
-                    break;
-                if (!cJSON_IsObject(it))
-                    continue; /* RFC 8555 section 6.7.1: each is a problem object */
-                struct sess_subproblem *sp = &p->sub[p->n_sub++];
-                const cJSON *ident;
-                if (json_get_string(it, "type", &str) == MC_OK) {
-                    sp->type = dup_capped(str, 256);
-                    if (sp->type == NULL)
-                        return MC_ERR_NOMEM;
-                }
-                if (json_get_string(it, "detail", &str) == MC_OK) {
-                    sp->detail = dup_capped(str, MAX_DETAIL);
-                    if (sp->detail == NULL)
-                        return MC_ERR_NOMEM;
-                }
-                if (json_get_object(it, "identifier", &ident) == MC_OK) {
-                    const char *it_type, *it_value;
-                    if (json_get_string(ident, "type", &it_type) == MC_OK &&
-                        json_get_string(ident, "value", &it_value) == MC_OK) {
-                        sp->ident_type = dup_capped(it_type, 64);
-                        sp->ident_value = dup_capped(it_value, 256);
-                        if (sp->ident_type == NULL || sp->ident_value == NULL)
-                            return MC_ERR_NOMEM;
-                    }
-                }
-                if (sp->type == NULL) {
-                    sp->type = strdup("about:blank");
-                    if (sp->type == NULL)
-                        return MC_ERR_NOMEM;
-                }
-            }
-        }
-    }
-    if (p->type == NULL) {
-        p->type = strdup("about:blank");
-        if (p->type == NULL)
-            return MC_ERR_NOMEM;
-    }
+    if (prob_from_json(r->json, MAX_SUBPROBLEMS, p) != MC_OK)
+        return MC_ERR_NOMEM;
     const char *short_type = p->type;
     if (strncmp(short_type, PROBLEM_URN, strlen(PROBLEM_URN)) == 0)
         short_type += strlen(PROBLEM_URN);
@@ -818,7 +602,7 @@ static enum mc_err exchange(struct sess *s, enum req_kind k, const char *url, co
 
     memset(out, 0, sizeof *out);
     out->retry_after_s = -1;
-    problem_clear(&s->problem);
+    prob_clear(&s->problem);
     s->have_problem = false;
     s->last_err[0] = '\0';
 
@@ -887,18 +671,18 @@ static enum mc_err exchange(struct sess *s, enum req_kind k, const char *url, co
         log_msg(LOGL_INFO, "certcli.busy_wait", "status=%ld wait_ms=%lld n=%d", out->status,
                 (long long)wait_ms, busy);
         sess_resp_free(out);
-        sleep_ms(wait_ms);
+        cx_sleep_ms(wait_ms);
     }
     /* Not reached: the budgets end the loop first. */
     err = MC_ERR_LIMIT;
 out:
     if (err == MC_OK || err == MC_ERR_PROBLEM) {
         if (err == MC_OK) {
-            problem_clear(&s->problem);
+            prob_clear(&s->problem);
             s->have_problem = false;
         }
     } else {
-        problem_clear(&s->problem);
+        prob_clear(&s->problem);
         s->have_problem = false;
         if (s->last_err[0] == '\0')
             set_err(s, "%s %s: %s", kind_name(k), url, mc_strerror(err));
@@ -1093,7 +877,7 @@ enum mc_err sess_new(const struct sess_opts *o, struct sess **out)
     if (s == NULL)
         return MC_ERR_NOMEM;
     s->o = *o;
-    problem_clear(&s->problem);
+    prob_clear(&s->problem);
     npool_init(&s->pool);
     if (s->o.timeout_s <= 0)
         s->o.timeout_s = 30;
@@ -1164,7 +948,7 @@ void sess_free(struct sess *s)
     free(s->kid);
     free(s->thumb);
     npool_clear(&s->pool);
-    problem_clear(&s->problem);
+    prob_clear(&s->problem);
     free(s->directory_url);
     free(s->ca_bundle);
     free(s->user_agent);
@@ -1296,7 +1080,7 @@ enum mc_err sess_poll(struct sess *s, const char *url, const char *what, bool re
         if (wait_ms > deadline - now)
             wait_ms = deadline - now;
         sess_resp_free(&r);
-        sleep_ms(wait_ms);
+        cx_sleep_ms(wait_ms);
     }
     err = MC_ERR_TIMEOUT;
 out:

@@ -121,22 +121,25 @@ static char *svd_key(const struct svd_rec *r)
     return k;
 }
 
-/* ---- the front ------------------------------------------------------------------------ */
-
-static enum mc_err svd_present(struct solver *sv, const struct chall_ctx *c)
+/* Adds (add) or removes record r through the backend, and keeps the table of what is
+ * published in step. Takes r in every case. */
+static enum mc_err svd_change(struct solver *sv, struct svd_rec *r, bool add)
 {
     struct svd *d = sv->impl;
-    struct svd_rec *r = NULL;
-    char *key = NULL;
-    enum mc_err err = svd_rec_new(c, &r);
-    if (err != MC_OK)
-        return err;
-    key = svd_key(r);
+    char *key = svd_key(r);
+    enum mc_err err;
+
     if (key == NULL) {
         err = MC_ERR_NOMEM;
         goto out;
     }
-    log_msg(LOGL_INFO, "solver.dns.present", "fqdn=%s value=%s", r->fqdn, r->value);
+    log_msg(LOGL_INFO, add ? "solver.dns.present" : "solver.dns.cleanup",
+            r->cname ? "fqdn=%s cname=%s" : "fqdn=%s value=%s", r->fqdn, r->value);
+    if (!add) {
+        (void)sv_table_del(d->recs, key); /* absent: cleaned before, or never presented */
+        err = d->be->del(sv, d, r);
+        goto out;
+    }
     /* Remembered first, so that the management backend's re-add after a clear sees it. */
     err = sv_table_put(d->recs, key, r->fqdn, NULL);
     if (err != MC_OK)
@@ -155,26 +158,20 @@ out:
     return err;
 }
 
+/* ---- the front ------------------------------------------------------------------------ */
+
+static enum mc_err svd_present(struct solver *sv, const struct chall_ctx *c)
+{
+    struct svd_rec *r = NULL;
+    enum mc_err err = svd_rec_new(c, &r);
+    return err == MC_OK ? svd_change(sv, r, true) : err;
+}
+
 static enum mc_err svd_cleanup(struct solver *sv, const struct chall_ctx *c)
 {
-    struct svd *d = sv->impl;
     struct svd_rec *r = NULL;
-    char *key = NULL;
     enum mc_err err = svd_rec_new(c, &r);
-    if (err != MC_OK)
-        return err;
-    key = svd_key(r);
-    if (key == NULL) {
-        err = MC_ERR_NOMEM;
-        goto out;
-    }
-    log_msg(LOGL_INFO, "solver.dns.cleanup", "fqdn=%s value=%s", r->fqdn, r->value);
-    (void)sv_table_del(d->recs, key); /* absent: cleaned before, or never presented */
-    err = d->be->del(sv, d, r);
-out:
-    svd_rec_free(r);
-    free(key);
-    return err;
+    return err == MC_OK ? svd_change(sv, r, false) : err;
 }
 
 static void svd_destroy(struct solver *sv)
@@ -232,55 +229,17 @@ static enum mc_err svd_grec_new(const char *fqdn, const char *value, struct svd_
 /* As svd_present, for a generic record. */
 static enum mc_err svd_txt_present(struct solver *sv, const char *fqdn, const char *value)
 {
-    struct svd *d = sv->impl;
     struct svd_rec *r = NULL;
-    char *key = NULL;
     enum mc_err err = svd_grec_new(fqdn, value, &r);
-    if (err != MC_OK)
-        return err;
-    key = svd_key(r);
-    if (key == NULL) {
-        err = MC_ERR_NOMEM;
-        goto out;
-    }
-    log_msg(LOGL_INFO, "solver.dns.present", "fqdn=%s value=%s", r->fqdn, r->value);
-    err = sv_table_put(d->recs, key, r->fqdn, NULL);
-    if (err != MC_OK)
-        goto out;
-    err = d->be->add(sv, d, r);
-    if (err != MC_OK) {
-        (void)sv_table_del(d->recs, key);
-        goto out;
-    }
-    err = sv_table_put(d->recs, key, r->fqdn, r);
-    r = NULL;
-out:
-    svd_rec_free(r);
-    free(key);
-    return err;
+    return err == MC_OK ? svd_change(sv, r, true) : err;
 }
 
 /* As svd_cleanup, for a generic record. */
 static enum mc_err svd_txt_cleanup(struct solver *sv, const char *fqdn, const char *value)
 {
-    struct svd *d = sv->impl;
     struct svd_rec *r = NULL;
-    char *key = NULL;
     enum mc_err err = svd_grec_new(fqdn, value, &r);
-    if (err != MC_OK)
-        return err;
-    key = svd_key(r);
-    if (key == NULL) {
-        err = MC_ERR_NOMEM;
-        goto out;
-    }
-    log_msg(LOGL_INFO, "solver.dns.cleanup", "fqdn=%s value=%s", r->fqdn, r->value);
-    (void)sv_table_del(d->recs, key);
-    err = d->be->del(sv, d, r);
-out:
-    svd_rec_free(r);
-    free(key);
-    return err;
+    return err == MC_OK ? svd_change(sv, r, false) : err;
 }
 
 static const struct solver_gen_ops svd_gen_ops = {svd_txt_present, svd_txt_cleanup, NULL, NULL};
@@ -289,39 +248,12 @@ static const struct solver_gen_ops svd_gen_ops = {svd_txt_present, svd_txt_clean
 static enum mc_err svd_cname_change(struct solver *sv, const char *fqdn, const char *target,
                                     bool add)
 {
-    struct svd *d = sv->impl;
     struct svd_rec *r = NULL;
-    char *key = NULL;
     enum mc_err err = svd_grec_new(fqdn, target, &r);
     if (err != MC_OK)
         return err;
     r->cname = true;
-    key = svd_key(r);
-    if (key == NULL) {
-        err = MC_ERR_NOMEM;
-        goto out;
-    }
-    log_msg(LOGL_INFO, add ? "solver.dns.present" : "solver.dns.cleanup", "fqdn=%s cname=%s",
-            r->fqdn, r->value);
-    if (!add) {
-        (void)sv_table_del(d->recs, key);
-        err = d->be->del(sv, d, r);
-        goto out;
-    }
-    err = sv_table_put(d->recs, key, r->fqdn, NULL);
-    if (err != MC_OK)
-        goto out;
-    err = d->be->add(sv, d, r);
-    if (err != MC_OK) {
-        (void)sv_table_del(d->recs, key);
-        goto out;
-    }
-    err = sv_table_put(d->recs, key, r->fqdn, r);
-    r = NULL;
-out:
-    svd_rec_free(r);
-    free(key);
-    return err;
+    return svd_change(sv, r, add);
 }
 
 static enum mc_err svd_cname_present(struct solver *sv, const char *fqdn, const char *target)

@@ -19,6 +19,7 @@
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 
+#include "client/curlx.h"
 #include "client/session.h"
 #include "client/srvconf.h"
 #include "client/wire.h"
@@ -493,33 +494,10 @@ static enum mc_err sc_http(struct sc *c, const char *method, const char *url, co
     }
     hdrs = tmp;
 
-#define SET(opt, val)                                                                              \
-    do {                                                                                           \
-        if (rc == CURLE_OK)                                                                        \
-            rc = curl_easy_setopt(c->curl, opt, val);                                              \
-    } while (0)
-    SET(CURLOPT_URL, url);
-    SET(CURLOPT_WRITEDATA, &bb);
-    SET(CURLOPT_HEADERDATA, &hb);
-    SET(CURLOPT_DEBUGDATA, &qb);
-    SET(CURLOPT_NOBODY, 0L);
-    SET(CURLOPT_HTTPGET, 1L);
-    SET(CURLOPT_CUSTOMREQUEST, (char *)NULL);
-    if (strcmp(method, "HEAD") == 0) {
-        SET(CURLOPT_NOBODY, 1L);
-    } else if (strcmp(method, "POST") == 0) {
-        SET(CURLOPT_POST, 1L);
-        SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body != NULL ? body : ""));
-        SET(CURLOPT_POSTFIELDS, body != NULL ? body : "");
-    } else if (strcmp(method, "GET") != 0) {
-        SET(CURLOPT_CUSTOMREQUEST, method);
-    }
-    SET(CURLOPT_HTTPHEADER, hdrs);
-#undef SET
+    /* GET, HEAD and POST only: cx_exchange would send another method's body as a POST. */
+    rc = curl_easy_setopt(c->curl, CURLOPT_DEBUGDATA, &qb);
     if (rc == CURLE_OK)
-        rc = curl_easy_perform(c->curl);
-    (void)curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
-    (void)curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, NULL);
+        rc = cx_exchange(c->curl, method, url, body, hdrs, &bb, &hb);
     if (rc == CURLE_OK)
         (void)curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &out->status);
     else
@@ -552,8 +530,7 @@ static enum mc_err sc_http(struct sc *c, const char *method, const char *url, co
     rec.resp_headers = out->headers;
     if (err != MC_OK) {
         char msg[CURL_ERROR_SIZE + 64];
-        snprintf(msg, sizeof(msg), "(no response: %s)",
-                 c->curl_err[0] != '\0' ? c->curl_err : curl_easy_strerror(rc));
+        snprintf(msg, sizeof(msg), "(no response: %s)", cx_why(rc, c->curl_err));
         rec.resp_body = msg;
         out->x = report_add_exchange(c->rep, &rec);
         log_msg(LOGL_WARN, "certcli.conformance", "transport_error=%s", msg);
@@ -838,13 +815,6 @@ static const char *jstr(const cJSON *j, const char *name)
     return s;
 }
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0)
-        ;
-}
-
 /* Polls url with POST-as-GET until its status is none of moving (NULL-terminated), for at
  * most the poll timeout. *out is the last response (its json the object). */
 static enum mc_err poll(struct sc *c, const char *url, const char *const *moving,
@@ -877,7 +847,7 @@ static enum mc_err poll(struct sc *c, const char *url, const char *const *moving
             wait = s * 1000 > 2000 ? 2000 : (s * 1000 < 100 ? 100 : s * 1000);
         }
         free(ra);
-        sleep_ms(wait);
+        cx_sleep_ms(wait);
         if (wait < 1000)
             wait *= 2;
     }
@@ -1625,12 +1595,7 @@ out:
 static enum mc_err curl_open(struct sc *c)
 {
     const struct sc_opts *o = c->o;
-    const char *bundle = o->ca_bundle;
     CURLcode rc = CURLE_OK;
-    if (bundle == NULL)
-        bundle = getenv("SSL_CERT_FILE");
-    if (bundle == NULL || bundle[0] == '\0')
-        bundle = getenv("CURL_CA_BUNDLE");
     c->curl = curl_easy_init();
     if (c->curl == NULL)
         return MC_ERR_NOMEM;
@@ -1649,13 +1614,10 @@ static enum mc_err curl_open(struct sc *c)
     SET(CURLOPT_CONNECTTIMEOUT, 10L);
     SET(CURLOPT_FOLLOWLOCATION, 0L);
     SET(CURLOPT_PROTOCOLS_STR, "http,https");
-    if (bundle != NULL && bundle[0] != '\0')
-        SET(CURLOPT_CAINFO, bundle);
-    if (o->insecure) {
-        SET(CURLOPT_SSL_VERIFYPEER, 0L);
-        SET(CURLOPT_SSL_VERIFYHOST, 0L);
-    }
 #undef SET
+    /* TLS trust as sessions have it (cx_trust_file). */
+    if (rc == CURLE_OK)
+        rc = cx_set_tls(c->curl, o->ca_bundle, o->insecure);
     return rc == CURLE_OK ? MC_OK : MC_ERR_IO;
 }
 

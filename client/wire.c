@@ -32,18 +32,29 @@ static bool is_host_char(unsigned char c)
     return is_alnum(c) || c == '-' || c == '.' || c == '_';
 }
 
-enum mc_err wire_check_url(const char *s)
+/* The first check of a URL or URI: present, at most WIRE_MAX_URL bytes (*n), printable
+ * ASCII without spaces. */
+static enum mc_err url_chars(const char *s, size_t *n)
 {
     if (s == NULL)
         return MC_ERR_INVALID;
-    size_t n = strnlen(s, WIRE_MAX_URL + 1);
-    if (n > WIRE_MAX_URL)
+    *n = strnlen(s, WIRE_MAX_URL + 1);
+    if (*n > WIRE_MAX_URL)
         return MC_ERR_TOO_BIG;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < *n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c <= 0x20 || c >= 0x7f)
             return MC_ERR_INVALID;
     }
+    return MC_OK;
+}
+
+enum mc_err wire_check_url(const char *s)
+{
+    size_t n;
+    enum mc_err err = url_chars(s, &n);
+    if (err != MC_OK)
+        return err;
     const char *p;
     if (strncasecmp(s, "https://", 8) == 0)
         p = s + 8;
@@ -176,16 +187,10 @@ out:
 
 enum mc_err wire_check_uri(const char *s)
 {
-    if (s == NULL)
-        return MC_ERR_INVALID;
-    size_t n = strnlen(s, WIRE_MAX_URL + 1);
-    if (n > WIRE_MAX_URL)
-        return MC_ERR_TOO_BIG;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c <= 0x20 || c >= 0x7f)
-            return MC_ERR_INVALID;
-    }
+    size_t n;
+    enum mc_err err = url_chars(s, &n);
+    if (err != MC_OK)
+        return err;
     unsigned char c0 = (unsigned char)s[0];
     if (!((c0 >= 'a' && c0 <= 'z') || (c0 >= 'A' && c0 <= 'Z')))
         return MC_ERR_INVALID;

@@ -15,6 +15,7 @@
 
 #include "common/b64url.h"
 #include "common/csr.h"
+#include "common/file.h"
 #include "common/http.h"
 #include "common/jose.h"
 #include "common/keys.h"
@@ -597,4 +598,12 @@ void ac_stop(void)
     ac_detach();
     mockca_stop(m);
     ac_responder_stop();
+}
+
+void ac_write_tls_root(const char *path)
+{
+    const char *pem = mockca_tls_root_pem(g_m);
+
+    ck_assert_ptr_nonnull(pem);
+    ck_assert_int_eq(file_write_atomic(path, pem, strlen(pem), 0644), MC_OK);
 }

@@ -62,6 +62,9 @@ void ac_responder_stop(void);
 void ac_start(void (*adjust)(struct mockca_config *cfg), bool with_mgmt);
 /* Detaches the client, stops the mockca ac_start started and the responder. */
 void ac_stop(void);
+/* Writes the attached mockca's TLS root (PEM, what its listeners chain to) to path, for a
+ * client's CA bundle. Aborts the test on failure. */
+void ac_write_tls_root(const char *path);
 /* Makes the responder serve keyauth for token (at most MAX_TOKENS per start). */
 void provision_http(const char *token, const char *keyauth);
 

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <check.h>
 #include <ldns/ldns.h>
 
 #include "dnsmock/dnsmock.h"
@@ -46,5 +47,9 @@ struct dnsmock *tu_dnsmock_start_with(void (*adjust)(struct dnsmock_config *cfg,
 
 /* A new temporary directory (mkdtemp under $TMPDIR or /tmp); caller frees the string. */
 char *tu_tmpdir(void);
+
+/* Runs every test of suite s (CK_NORMAL: CK_FORK decides forking), frees the runner, and
+ * returns EXIT_SUCCESS when none failed, else EXIT_FAILURE: a test binary's main. */
+int tu_run(Suite *s);
 
 #endif

@@ -62,11 +62,7 @@ static void start(bool dead)
 
     g_dir = tu_tmpdir();
     snprintf(g_bundle, sizeof(g_bundle), "%s/tls-root.pem", g_dir);
-    const char *pem = mockca_tls_root_pem(g_m);
-    FILE *f = fopen(g_bundle, "w");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_int_eq(fputs(pem, f) >= 0, 1);
-    ck_assert_int_eq(fclose(f), 0);
+    ac_write_tls_root(g_bundle);
 }
 
 static void setup(void)
@@ -307,14 +303,10 @@ static Suite *suite(void)
 
 int main(void)
 {
-    Suite *s = suite();
-    SRunner *sr = srunner_create(s);
-    int failed;
+    int rc;
 
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    rc = tu_run(suite());
     curl_global_cleanup();
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return rc;
 }

@@ -73,8 +73,7 @@ START_TEST(test_mockca_passes)
     ac_start(adjust, false);
 
     char *root = path_in("root.pem");
-    const char *pem = mockca_tls_root_pem(g_m);
-    ck_assert_int_eq(file_write_atomic(root, pem, strlen(pem), 0644), MC_OK);
+    ac_write_tls_root(root);
 
     sc_opts_init(&o);
     o.directory_url = mockca_directory_url(g_m);
@@ -153,8 +152,7 @@ START_TEST(test_skip_issuance)
     struct report *r = NULL;
     ac_start(NULL, false);
     char *root = path_in("root.pem");
-    const char *pem = mockca_tls_root_pem(g_m);
-    ck_assert_int_eq(file_write_atomic(root, pem, strlen(pem), 0644), MC_OK);
+    ac_write_tls_root(root);
     sc_opts_init(&o);
     o.directory_url = mockca_directory_url(g_m);
     o.ca_bundle = root;
@@ -453,9 +451,5 @@ int main(void)
     tcase_add_test(tc, test_unreachable);
     tcase_add_test(tc, test_hostile_server);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return tu_run(s);
 }

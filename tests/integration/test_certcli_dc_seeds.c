@@ -78,7 +78,6 @@ static void setup(void)
 {
     struct solver_config wcfg = {.kind = SOLVER_HTTP_STANDALONE, .port = 0,
                                  .address = "127.0.0.1"};
-    const char *pem;
     ck_assert_int_eq(solver_new(&wcfg, &web_sv), MC_OK);
     ac_start(s_adjust, true);
     struct solver_config dcfg = {.kind = SOLVER_DNS_MGMT,
@@ -86,8 +85,7 @@ static void setup(void)
     ck_assert_int_eq(solver_new(&dcfg, &dns_sv), MC_OK);
     tmp = tu_tmpdir();
     snprintf(ca_file, sizeof ca_file, "%s/tls-root.pem", tmp);
-    pem = mockca_tls_root_pem(g_m);
-    ck_assert_int_eq(file_write_atomic(ca_file, pem, strlen(pem), 0644), MC_OK);
+    ac_write_tls_root(ca_file);
     adm = s_client(ADMIN);
     usr = s_client(USER);
 }
@@ -680,9 +678,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tu_run(suite());
 }

@@ -98,9 +98,7 @@ static void start(unsigned alt_roots, bool profiles)
     dir = tu_tmpdir();
     ck_assert_int_ge(asprintf(&g_root_file, "%s/root.pem", dir), 0);
     free(dir);
-    const char *pem = mockca_tls_root_pem(g_m);
-    ck_assert_ptr_nonnull(pem);
-    ck_assert_int_eq(file_write_atomic(g_root_file, pem, strlen(pem), 0644), MC_OK);
+    ac_write_tls_root(g_root_file);
     g_acct = newkey();
     g_s = open_session(g_acct);
 }
@@ -855,11 +853,5 @@ static Suite *issue_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(issue_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tu_run(issue_suite());
 }

@@ -32,11 +32,9 @@ static const uint8_t eab_mac[32] = {
 static void start_ca(void (*adjust)(struct mockca_config *cfg))
 {
     ac_start(adjust, false);
-    const char *pem = mockca_tls_root_pem(g_m);
-    ck_assert_ptr_nonnull(pem);
     g_tmp = tu_tmpdir();
     snprintf(g_root_path, sizeof g_root_path, "%s/root.pem", g_tmp);
-    ck_assert_int_eq(file_write_atomic(g_root_path, pem, strlen(pem), 0644), MC_OK);
+    ac_write_tls_root(g_root_path);
 }
 
 static void stop_ca(void)
@@ -423,9 +421,5 @@ int main(void)
     tcase_add_test(tc, test_orders_list);
     tcase_add_test(tc, test_store);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return tu_run(s);
 }

@@ -29,11 +29,9 @@ static char g_root_path[512]; /* mockca's TLS root written there */
 
 static void write_root(void)
 {
-    const char *pem = mockca_tls_root_pem(g_m);
-    ck_assert_ptr_nonnull(pem);
     g_tmp = tu_tmpdir();
     snprintf(g_root_path, sizeof g_root_path, "%s/root.pem", g_tmp);
-    ck_assert_int_eq(file_write_atomic(g_root_path, pem, strlen(pem), 0644), MC_OK);
+    ac_write_tls_root(g_root_path);
 }
 
 static void start_ca(void (*adjust)(struct mockca_config *cfg))
@@ -847,9 +845,5 @@ int main(void)
     tcase_add_test(th, test_hostile_responses);
     tcase_add_test(th, test_hostile_relative_urls);
     suite_add_tcase(s, th);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return tu_run(s);
 }

@@ -23,35 +23,16 @@ if [ -z "$BUILD" ]; then
     exit 1
 fi
 BIN="$BUILD/mockca/mockca"
-for tool in certbot openssl curl python3 timeout; do
-    if ! command -v "$tool" >/dev/null 2>&1; then
-        echo "################################################################" >&2
-        echo "SKIP certbot.sh: '$tool' is not installed (ci/install-deps.sh installs" >&2
-        echo "certbot, openssl, curl, python3, coreutils)" >&2
-        echo "################################################################" >&2
-        exit 77
-    fi
-done
-if [ ! -x "$BIN" ]; then
-    echo "FAIL: $BIN is not built" >&2
-    exit 1
-fi
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib/harness.sh
+. "$HERE/lib/harness.sh" # need_tools, need_built, stop, stop_all, wait_line, start_mockca
+need_tools certbot.sh "ci/install-deps.sh installs certbot, openssl, curl, python3, coreutils" \
+    certbot openssl curl python3 timeout
+need_built "$BIN"
 
 WORK=$(mktemp -d)
-PID=""
-cleanup() {
-    if [ -n "$PID" ]; then
-        kill "$PID" 2>/dev/null
-        for _ in $(seq 1 50); do
-            kill -0 "$PID" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -9 "$PID" 2>/dev/null
-        wait "$PID" 2>/dev/null
-    fi
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+PIDS=()
+trap stop_all EXIT
 
 fail() {
     echo "FAIL: $*" >&2
@@ -80,27 +61,12 @@ cat >"$WORK/pebble.json" <<EOF
 }}
 EOF
 
-PEBBLE_VA_NOSLEEP=1 "$BIN" -config "$WORK/pebble.json" --state-dir "$WORK/state" \
-    --dns 127.0.0.1:0 --dns-management 127.0.0.1:0 >"$WORK/ca.out" 2>"$WORK/ca.err" &
-PID=$!
-
-# mockca prints one "name value" line per endpoint once every listener is up.
-field() { sed -n "s/^$1 \\(.*\\)\$/\\1/p" "$WORK/ca.out" | head -n 1; }
-DIR_URL="" MGMT="" DNSMGMT="" TLS_ROOT="" ISSUING_ROOT=""
-for _ in $(seq 1 100); do
-    DIR_URL=$(field directory) MGMT=$(field management)
-    DNSMGMT=$(field dns-management) TLS_ROOT=$(field tls-root)
-    ISSUING_ROOT=$(field issuing-root)
-    [ -n "$DIR_URL" ] && [ -n "$MGMT" ] && [ -n "$DNSMGMT" ] && [ -n "$TLS_ROOT" ] &&
-        [ -n "$ISSUING_ROOT" ] && break
-    kill -0 "$PID" 2>/dev/null || fail "mockca exited at start"
-    sleep 0.1
-done
-[ -n "$DIR_URL" ] && [ -n "$MGMT" ] && [ -n "$DNSMGMT" ] && [ -n "$TLS_ROOT" ] &&
-    [ -n "$ISSUING_ROOT" ] ||
-    fail "mockca did not print its directory, management, dns-management and roots within 10 s"
+PEBBLE_VA_NOSLEEP=1 start_mockca "$BIN" "$WORK/pebble.json" || fail "mockca did not start"
+[ -n "$MGMT" ] && [ -n "$DNSMGMT" ] && [ -n "$ISSUING_ROOT" ] ||
+    fail "mockca did not print its management, dns-management and issuing-root lines"
 [ -s "$TLS_ROOT" ] || fail "the TLS root file $TLS_ROOT is missing or empty"
-echo "mockca pid $PID: $DIR_URL, management $MGMT, dnsmock $DNSMGMT, http-01 port $HTTP_PORT"
+
+echo "mockca pid $CA_PID: $DIR_URL, management $MGMT, dnsmock $DNSMGMT, http-01 port $HTTP_PORT"
 
 curl -sf --max-time 10 --cacert "$TLS_ROOT" "$MGMT/roots/0" >"$WORK/root.pem" ||
     fail "GET $MGMT/roots/0 failed"

@@ -22,37 +22,16 @@ if [ -z "$BUILD" ]; then
 fi
 CA_BIN="$BUILD/mockca/mockca"
 CLI_BIN="$BUILD/client/certcli"
-for tool in openssl curl python3 timeout; do
-    if ! command -v "$tool" >/dev/null 2>&1; then
-        echo "################################################################" >&2
-        echo "SKIP certcli_certcentral.sh: '$tool' is not installed (ci/install-deps.sh" >&2
-        echo "installs openssl, curl, python3, coreutils)" >&2
-        echo "################################################################" >&2
-        exit 77
-    fi
-done
-for b in "$CA_BIN" "$CLI_BIN"; do
-    [ -x "$b" ] || { echo "FAIL: $b is not built" >&2; exit 1; }
-done
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib/harness.sh
+. "$HERE/lib/harness.sh" # need_tools, need_built, stop, stop_all, wait_line, start_mockca
+need_tools certcli_certcentral.sh "ci/install-deps.sh installs openssl, curl, python3, coreutils" \
+    openssl curl python3 timeout
+need_built "$CA_BIN" "$CLI_BIN"
 
 WORK=$(mktemp -d)
 PIDS=()
-stop() { # stop PID: TERM, a bounded wait, then KILL
-    kill "$1" 2>/dev/null
-    for _ in $(seq 1 50); do
-        kill -0 "$1" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -9 "$1" 2>/dev/null
-    wait "$1" 2>/dev/null
-}
-cleanup() {
-    for p in "${PIDS[@]}"; do
-        stop "$p"
-    done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+trap stop_all EXIT
 
 fail() {
     echo "FAIL: $*" >&2
@@ -65,20 +44,6 @@ fail() {
 }
 ok() { echo "ok: $*"; }
 
-# wait_line FILE PID SED-EXPR WHAT: the first match of SED-EXPR in FILE, waiting up to 10 s
-# while PID lives.
-wait_line() {
-    local v=""
-    for _ in $(seq 1 100); do
-        v=$(sed -n "$3" "$1" | head -n 1)
-        [ -n "$v" ] && break
-        kill -0 "$2" 2>/dev/null || fail "$4 exited at start"
-        sleep 0.1
-    done
-    [ -n "$v" ] || fail "$4 did not print what was expected ($3) within 10 s"
-    printf '%s\n' "$v"
-}
-
 ADMIN=CCADMINKEY0001
 USER=CCUSERKEY00001
 cat >"$WORK/pebble.json" <<EOF
@@ -88,17 +53,9 @@ cat >"$WORK/pebble.json" <<EOF
                              {"key": "$USER", "role": "user", "accountId": 1}],
                  "dcvTimeoutMs": 2000}}
 EOF
-: >"$WORK/ca.out"
-PEBBLE_VA_NOSLEEP=1 "$CA_BIN" -config "$WORK/pebble.json" --state-dir "$WORK/ca" \
-    --dns 127.0.0.1:0 --dns-management 127.0.0.1:0 >"$WORK/ca.out" 2>"$WORK/ca.err" &
-CA_PID=$!
-PIDS+=("$CA_PID")
-CC_URL=$(wait_line "$WORK/ca.out" "$CA_PID" 's/^certcentral \(https:[^ ]*\)$/\1/p' mockca) || exit 1
-MGMT=$(wait_line "$WORK/ca.out" "$CA_PID" 's/^management \(https:[^ ]*\)$/\1/p' mockca) || exit 1
-DNSMGMT=$(wait_line "$WORK/ca.out" "$CA_PID" 's/^dns-management \(http:[^ ]*\)$/\1/p' mockca) ||
-    exit 1
-TLS_ROOT=$(wait_line "$WORK/ca.out" "$CA_PID" 's/^tls-root \(.*\)$/\1/p' mockca) || exit 1
-wait_line "$WORK/ca.out" "$CA_PID" 's/^\(fault-seed\) .*$/\1/p' mockca >/dev/null || exit 1
+PEBBLE_VA_NOSLEEP=1 start_mockca "$CA_BIN" "$WORK/pebble.json" || fail "mockca did not start"
+[ -n "$CC_URL" ] && [ -n "$MGMT" ] && [ -n "$DNSMGMT" ] ||
+    fail "mockca did not print its certcentral, management and dns-management lines"
 echo "mockca pid $CA_PID: certcentral $CC_URL, management $MGMT, dns management $DNSMGMT"
 curl -sf --max-time 10 --cacert "$TLS_ROOT" "$MGMT/roots/0" >"$WORK/root.pem" ||
     fail "GET $MGMT/roots/0 failed"

@@ -18,32 +18,19 @@
 set -euo pipefail
 
 BIN="${MC_BUILD_DIR:?MC_BUILD_DIR not set}/client/certcli"
-for tool in pebble pebble-challtestsrv openssl curl python3; do
-    if ! command -v "$tool" >/dev/null 2>&1; then
-        echo "SKIP: $tool is not installed (ci/install-deps.sh installs pebble, openssl," \
-            "curl, python3); certcli_conformance_pebble did NOT run" >&2
-        exit 77
-    fi
-done
-[ -x "$BIN" ] || { echo "FAIL: $BIN not built" >&2; exit 1; }
-
 HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib/harness.sh
+. "$HERE/lib/harness.sh" # need_tools, stop_all, start_challtestsrv, start_pebble
 # shellcheck source=lib/mockca_checks.sh
 . "$HERE/lib/mockca_checks.sh" # free_port
+need_tools certcli_conformance_pebble.sh \
+    "ci/install-deps.sh installs pebble, openssl, curl, python3" \
+    pebble pebble-challtestsrv openssl curl python3
+need_built "$BIN"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/certcli_conf_pebble.XXXXXX")
 PIDS=()
-cleanup() {
-    local p
-    for p in "${PIDS[@]}"; do
-        kill -TERM "$p" 2>/dev/null || true
-        for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$p" 2>/dev/null || true
-        wait "$p" 2>/dev/null || true
-    done
-    [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK" # KEEP_WORK=1 keeps the reports for a look
-}
-trap cleanup EXIT
+trap stop_all EXIT # KEEP_WORK=1 keeps the reports for a look
 trap 'exit 130' INT TERM
 
 fail() {
@@ -54,37 +41,10 @@ fail() {
     exit 1
 }
 
-DNS_PORT=$(free_port)
-CTS_MGMT=$(free_port)
-pebble-challtestsrv -http01 "" -https01 "" -tlsalpn01 "" -defaultIPv6 "" \
-    -dns01 "127.0.0.1:$DNS_PORT" -management "127.0.0.1:$CTS_MGMT" >"$WORK/challtestsrv.log" 2>&1 &
-PIDS+=("$!")
-
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
-    -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
-    -keyout "$WORK/tls-key.pem" -out "$WORK/tls.pem" 2>/dev/null
-
-PORT=$(free_port)
-MGMT=$(free_port)
-HTTP=$(free_port)
-TLS=$(free_port)
-cat >"$WORK/pebble.json" <<EOF
-{"pebble": {"listenAddress": "127.0.0.1:$PORT", "managementListenAddress": "127.0.0.1:$MGMT",
-  "certificate": "$WORK/tls.pem", "privateKey": "$WORK/tls-key.pem",
-  "httpPort": $HTTP, "tlsPort": $TLS, "ocspResponderURL": "",
-  "externalAccountBindingRequired": false}}
-EOF
-PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 \
-    pebble -config "$WORK/pebble.json" -dnsserver "127.0.0.1:$DNS_PORT" >"$WORK/pebble.log" 2>&1 &
-PEBBLE_PID=$!
-PIDS+=("$PEBBLE_PID")
-DIR="https://127.0.0.1:$PORT/dir"
-for _ in $(seq 1 200); do
-    curl -sf --max-time 2 --cacert "$WORK/tls.pem" "$DIR" >/dev/null 2>&1 && break
-    kill -0 "$PEBBLE_PID" 2>/dev/null || fail "pebble exited"
-    sleep 0.05
-done
-curl -sf --max-time 2 --cacert "$WORK/tls.pem" "$DIR" >/dev/null || fail "pebble did not come up"
+start_challtestsrv
+start_pebble pebble false
+DIR=$pebble_DIR
+HTTP=$pebble_HTTP
 
 # ---- the run ------------------------------------------------------------------------------
 rc=0

@@ -39,40 +39,18 @@ if [ -z "$BUILD" ]; then
 fi
 CA_BIN="$BUILD/mockca/mockca"
 CLI_BIN="$BUILD/client/certcli"
-for tool in openssl curl python3 timeout; do
-    if ! command -v "$tool" >/dev/null 2>&1; then
-        echo "################################################################" >&2
-        echo "SKIP certcli_mockca.sh: '$tool' is not installed (ci/install-deps.sh" >&2
-        echo "installs openssl, curl, python3, coreutils)" >&2
-        echo "################################################################" >&2
-        exit 77
-    fi
-done
-for b in "$CA_BIN" "$CLI_BIN"; do
-    if [ ! -x "$b" ]; then
-        echo "FAIL: $b is not built" >&2
-        exit 1
-    fi
-done
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib/harness.sh
+. "$HERE/lib/harness.sh" # need_tools, need_built, stop, stop_all, start_mockca
+# shellcheck source=lib/mockca_checks.sh
+. "$HERE/lib/mockca_checks.sh" # free_port
+need_tools certcli_mockca.sh "ci/install-deps.sh installs openssl, curl, python3, coreutils" \
+    openssl curl python3 timeout
+need_built "$CA_BIN" "$CLI_BIN"
 
 WORK=$(mktemp -d)
 PIDS=()
-stop() { # stop PID: TERM, a bounded wait, then KILL
-    kill "$1" 2>/dev/null
-    for _ in $(seq 1 50); do
-        kill -0 "$1" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -9 "$1" 2>/dev/null
-    wait "$1" 2>/dev/null
-}
-cleanup() {
-    for p in "${PIDS[@]}"; do
-        stop "$p"
-    done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+trap stop_all EXIT
 
 fail() {
     echo "FAIL: $*" >&2
@@ -83,23 +61,6 @@ fail() {
     exit 1
 }
 ok() { echo "ok: $*"; }
-
-# free_port
-. "$(dirname "$0")/lib/mockca_checks.sh"
-
-# wait_line FILE PID SED-EXPR WHAT: the first match of SED-EXPR in FILE, waiting up to 10 s
-# while PID lives.
-wait_line() {
-    local v=""
-    for _ in $(seq 1 100); do
-        v=$(sed -n "$3" "$1" | head -n 1)
-        [ -n "$v" ] && break
-        kill -0 "$2" 2>/dev/null || fail "$4 exited at start"
-        sleep 0.1
-    done
-    [ -n "$v" ] || fail "$4 did not print what was expected ($3) within 10 s"
-    printf '%s\n' "$v"
-}
 
 # A port free right now for certcli's http-01 and tls-alpn-01 servers; mockca's VA
 # connects to it. free_port closes its socket, so mockca's own kernel-picked listeners
@@ -114,20 +75,8 @@ for attempt in 1 2 3 4 5; do
   "tlsPort": $PORT
 }}
 EOF
-    PEBBLE_VA_NOSLEEP=1 PEBBLE_ALTERNATE_ROOTS=1 "$CA_BIN" -config "$WORK/pebble.json" \
-        --state-dir "$WORK/ca" --dns 127.0.0.1:0 --dns-management 127.0.0.1:0 \
-        >"$WORK/ca.out" 2>"$WORK/ca.err" &
-    CA_PID=$!
-    PIDS+=("$CA_PID")
-    DIR_URL=$(wait_line "$WORK/ca.out" "$CA_PID" 's/^directory \(https:[^ ]*\)$/\1/p' mockca) ||
-        exit 1
-    MGMT=$(wait_line "$WORK/ca.out" "$CA_PID" 's/^management \(https:[^ ]*\)$/\1/p' mockca) ||
-        exit 1
-    DNS_ADDR=$(wait_line "$WORK/ca.out" "$CA_PID" 's/^dns \(127[^ ]*\)$/\1/p' mockca) || exit 1
-    DNSMGMT=$(wait_line "$WORK/ca.out" "$CA_PID" 's/^dns-management \(http:[^ ]*\)$/\1/p' \
-        mockca) || exit 1
-    TLS_ROOT=$(wait_line "$WORK/ca.out" "$CA_PID" 's/^tls-root \(.*\)$/\1/p' mockca) || exit 1
-    wait_line "$WORK/ca.out" "$CA_PID" 's/^\(fault-seed\) .*$/\1/p' mockca >/dev/null || exit 1
+    PEBBLE_VA_NOSLEEP=1 PEBBLE_ALTERNATE_ROOTS=1 start_mockca "$CA_BIN" "$WORK/pebble.json" ||
+        fail "mockca did not start"
     if ! grep -Eq "[:]$PORT(/|\$)" "$WORK/ca.out"; then
         break
     fi
@@ -494,13 +443,9 @@ cat >"$WORK/eab.json" <<EOF
   "externalAccountMACKeys": {"$EAB_KID": "$EAB_HMAC"}
 }}
 EOF
-PEBBLE_VA_NOSLEEP=1 "$CA_BIN" -config "$WORK/eab.json" --state-dir "$WORK/ca2" \
-    --dns 127.0.0.1:0 --dns-management 127.0.0.1:0 >"$WORK/ca2.out" 2>"$WORK/ca2.err" &
-CA2_PID=$!
-PIDS+=("$CA2_PID")
-DIR_URL=$(wait_line "$WORK/ca2.out" "$CA2_PID" 's/^directory \(https:[^ ]*\)$/\1/p' mockca) ||
-    exit 1
-TLS_ROOT=$(wait_line "$WORK/ca2.out" "$CA2_PID" 's/^tls-root \(.*\)$/\1/p' mockca) || exit 1
+# start_mockca sets DIR_URL and TLS_ROOT to the second CA's from here on.
+PEBBLE_VA_NOSLEEP=1 CA_TAG=ca2 start_mockca "$CA_BIN" "$WORK/eab.json" ||
+    fail "the EAB mockca did not start"
 STATE="$WORK/state-eab"
 cli --json directory
 expect_rc 0 "directory of the EAB CA"

@@ -28,32 +28,18 @@
 set -euo pipefail
 
 BIN="${MC_BUILD_DIR:?MC_BUILD_DIR not set}/client/certcli"
-for tool in pebble pebble-challtestsrv openssl curl python3; do
-    if ! command -v "$tool" >/dev/null 2>&1; then
-        echo "SKIP: $tool is not installed (ci/install-deps.sh installs pebble, openssl," \
-            "curl, python3); certcli_pebble did NOT run" >&2
-        exit 77
-    fi
-done
-[ -x "$BIN" ] || { echo "FAIL: $BIN not built" >&2; exit 1; }
-
 HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib/harness.sh
+. "$HERE/lib/harness.sh" # need_tools, stop_all, start_challtestsrv, start_pebble
 # shellcheck source=lib/mockca_checks.sh
 . "$HERE/lib/mockca_checks.sh" # free_port
+need_tools certcli_pebble.sh "ci/install-deps.sh installs pebble, openssl, curl, python3" \
+    pebble pebble-challtestsrv openssl curl python3
+need_built "$BIN"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/certcli_pebble.XXXXXX")
 PIDS=()
-cleanup() {
-    local p
-    for p in "${PIDS[@]}"; do
-        kill -TERM "$p" 2>/dev/null || true
-        for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$p" 2>/dev/null || true
-        wait "$p" 2>/dev/null || true
-    done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+trap stop_all EXIT
 trap 'exit 130' INT TERM
 
 fail() {
@@ -65,60 +51,17 @@ fail() {
 }
 step() { echo "== $*" >&2; }
 
-# ---- pebble-challtestsrv: DNS and its management API only -------------------------------
-DNS_PORT=$(free_port)
-CTS_MGMT=$(free_port)
-pebble-challtestsrv -http01 "" -https01 "" -tlsalpn01 "" -defaultIPv6 "" \
-    -dns01 "127.0.0.1:$DNS_PORT" -management "127.0.0.1:$CTS_MGMT" >"$WORK/challtestsrv.log" 2>&1 &
-PIDS+=("$!")
-
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
-    -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
-    -keyout "$WORK/tls-key.pem" -out "$WORK/tls.pem" 2>/dev/null
+# ---- pebble-challtestsrv (DNS and its management API only) and two Pebbles ----------------
+start_challtestsrv
 
 # Pebble's EAB MAC keys are base64url strings of the key bytes.
 EAB_KID=kid-1
 EAB_HMAC=zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W
 WRONG_HMAC=b10lLJs8l1GPIzsLP0s6pMt8O0XVGnfTaCeROxQM0BIt2XrJMDHJZBM5NuQmQJQH
 
-# start_pebble NAME EAB(true|false): writes $WORK/NAME.json and starts Pebble; sets
-# ${NAME}_DIR, ${NAME}_MGMT, ${NAME}_HTTP, ${NAME}_TLS.
-start_pebble() {
-    local name=$1 eab=$2 port mgmt http tls pid
-    port=$(free_port)
-    mgmt=$(free_port)
-    http=$(free_port)
-    tls=$(free_port)
-    cat >"$WORK/$name.json" <<EOF
-{"pebble": {"listenAddress": "127.0.0.1:$port", "managementListenAddress": "127.0.0.1:$mgmt",
-  "certificate": "$WORK/tls.pem", "privateKey": "$WORK/tls-key.pem",
-  "httpPort": $http, "tlsPort": $tls, "ocspResponderURL": "",
-  "externalAccountBindingRequired": $eab,
-  "externalAccountMACKeys": {"$EAB_KID": "$EAB_HMAC"}}}
-EOF
-    PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 \
-        pebble -config "$WORK/$name.json" -dnsserver "127.0.0.1:$DNS_PORT" >"$WORK/$name.log" 2>&1 &
-    pid=$!
-    PIDS+=("$pid")
-    for _ in $(seq 1 200); do
-        curl -sf --max-time 2 --cacert "$WORK/tls.pem" "https://127.0.0.1:$port/dir" >/dev/null 2>&1 && break
-        kill -0 "$pid" 2>/dev/null || fail "pebble ($name) exited"
-        sleep 0.05
-    done
-    curl -sf --max-time 5 --cacert "$WORK/tls.pem" "https://127.0.0.1:$mgmt/roots/0" \
-        >"$WORK/$name-root.pem" || fail "pebble ($name): no /roots/0"
-    printf -v "${name}_DIR" '%s' "https://127.0.0.1:$port/dir"
-    printf -v "${name}_MGMT" '%s' "https://127.0.0.1:$mgmt"
-    printf -v "${name}_HTTP" '%s' "$http"
-    printf -v "${name}_TLS" '%s' "$tls"
-}
 main_DIR='' main_MGMT='' main_HTTP='' main_TLS='' eab_DIR='' eab_HTTP=''
 start_pebble main false
 start_pebble eab true
-for _ in $(seq 1 100); do
-    curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$CTS_MGMT/" && break
-    sleep 0.05
-done
 
 # cc SERVERDIR STATEDIR ARGS...: certcli against a Pebble with its TLS trusted.
 cc_run() {

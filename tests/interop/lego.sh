@@ -26,40 +26,16 @@ if [ -z "$BUILD" ]; then
 fi
 BIN="$BUILD/mockca/mockca"
 DNSMOCK="$BUILD/dnsmock/dnsmock"
-for tool in lego openssl curl python3 base64 timeout; do
-    if ! command -v "$tool" >/dev/null 2>&1; then
-        echo "################################################################" >&2
-        echo "SKIP lego.sh: '$tool' is not installed (ci/install-deps.sh installs" >&2
-        echo "lego, openssl, curl, python3, coreutils)" >&2
-        echo "################################################################" >&2
-        exit 77
-    fi
-done
-for b in "$BIN" "$DNSMOCK"; do
-    if [ ! -x "$b" ]; then
-        echo "FAIL: $b is not built" >&2
-        exit 1
-    fi
-done
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib/harness.sh
+. "$HERE/lib/harness.sh" # need_tools, need_built, stop, stop_all, wait_line, start_mockca
+need_tools lego.sh "ci/install-deps.sh installs lego, openssl, curl, python3, coreutils" \
+    lego openssl curl python3 base64 timeout
+need_built "$BIN" "$DNSMOCK"
 
 WORK=$(mktemp -d)
 PIDS=()
-stop() { # stop PID: TERM, a bounded wait, then KILL
-    kill "$1" 2>/dev/null
-    for _ in $(seq 1 50); do
-        kill -0 "$1" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -9 "$1" 2>/dev/null
-    wait "$1" 2>/dev/null
-}
-cleanup() {
-    for p in "${PIDS[@]}"; do
-        stop "$p"
-    done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+trap stop_all EXIT
 
 fail() {
     echo "FAIL: $*" >&2
@@ -72,20 +48,6 @@ fail() {
 
 # free_port, check_status (OCSP and CRL checks).
 . "$(dirname "$0")/lib/mockca_checks.sh"
-
-# wait_line FILE PID SED-EXPR WHAT: the first match of SED-EXPR in FILE, waiting up to 10 s
-# while PID lives.
-wait_line() {
-    local v=""
-    for _ in $(seq 1 100); do
-        v=$(sed -n "$3" "$1" | head -n 1)
-        [ -n "$v" ] && break
-        kill -0 "$2" 2>/dev/null || fail "$4 exited at start"
-        sleep 0.1
-    done
-    [ -n "$v" ] || fail "$4 did not print what was expected ($3) within 10 s"
-    printf '%s\n' "$v"
-}
 
 # A port free right now for lego's http-01 and tls-alpn-01 servers; mockca's VA connects to it.
 PORT=$(free_port) || fail "could not pick a free port"

@@ -10,22 +10,16 @@ set -euo pipefail
 
 BIN="${MC_BUILD_DIR:?MC_BUILD_DIR not set}/mockca/mockca"
 SRC="${MC_SOURCE_DIR:?MC_SOURCE_DIR not set}"
-for tool in curl openssl dig python3; do
-    if ! command -v "$tool" >/dev/null 2>&1; then
-        echo "SKIP: $tool is not installed (ci/install-deps.sh installs curl, openssl," \
-             "dnsutils, python3)" >&2
-        exit 77
-    fi
-done
-[ -x "$BIN" ] || { echo "FAIL: $BIN not built" >&2; exit 1; }
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib/harness.sh
+. "$HERE/lib/harness.sh" # need_tools, need_built, stop_all
+need_tools mockca_cli.sh "ci/install-deps.sh installs curl, openssl, dnsutils, python3" \
+    curl openssl dig python3
+need_built "$BIN"
 
 WORK=$(mktemp -d)
 PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+trap stop_all EXIT
 
 fails=0
 check() { # description, then a command that must succeed
@@ -51,8 +45,8 @@ start() {
 }
 field() { awk -v k="$2" '$1 == k { print $2 }' "$WORK/$1.out"; }
 
-# stop PID: SIGTERM, and the exit status must be 0 (a clean stop).
-stop() {
+# stop_clean PID: SIGTERM, and the exit status must be 0 (a clean stop).
+stop_clean() {
     local rc=0
     kill -TERM "$1"
     wait "$1" || rc=$?
@@ -101,7 +95,7 @@ rc=0
 "$BIN" --listen "${DIR_HOSTPORT%/dir}" --management 127.0.0.1:0 --dns 127.0.0.1:0 \
     --dns-management 127.0.0.1:0 --state-dir "$WORK/state2" >/dev/null 2>&1 || rc=$?
 check "a taken address exits 1 (got $rc)" test "$rc" -eq 1
-stop "$GNU_PID"
+stop_clean "$GNU_PID"
 
 # ---- run 2: Pebble's spelling, a Pebble JSON config, an external DNS server ------------
 python3 - "$SRC/fixtures/pebble/pebble-config.json" "$WORK/pebble.json" <<'EOF'
@@ -127,7 +121,7 @@ check "directory (Pebble-style run)" grep -q newAccount \
     <(curl -sS --fail --cacert "$ROOT" "$DIR")
 check "keyAlgorithm rsa from the config file" grep -q rsaEncryption \
     <(curl -sS --fail --cacert "$ROOT" "$MGMT/roots/0" | openssl x509 -noout -text)
-stop "$PEB_PID"
+stop_clean "$PEB_PID"
 
 # ---- exit statuses ------------------------------------------------------------------------
 status() { local rc=0; timeout 10 "$@" >"$WORK/status.out" 2>&1 || rc=$?; echo "$rc"; }

@@ -16,37 +16,17 @@ set -euo pipefail
 BUILD="${MC_BUILD_DIR:?MC_BUILD_DIR not set}"
 CLI="$BUILD/client/certcli"
 CA_BIN="$BUILD/mockca/mockca"
-for tool in chromium python3 file; do
-    if ! command -v "$tool" >/dev/null 2>&1; then
-        echo "SKIP: ******** $tool is not installed (ci/install-deps.sh installs chromium);" \
-            "report_html_chromium did NOT run ********" >&2
-        exit 77
-    fi
-done
-[ -x "$CLI" ] || { echo "FAIL: $CLI not built" >&2; exit 1; }
-[ -x "$CA_BIN" ] || { echo "FAIL: $CA_BIN not built" >&2; exit 1; }
-
 HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib/harness.sh
+. "$HERE/lib/harness.sh" # need_tools, need_built, stop, stop_all, start_mockca
 # shellcheck source=lib/mockca_checks.sh
 . "$HERE/lib/mockca_checks.sh" # free_port
+need_tools report_html_chromium.sh "ci/install-deps.sh installs chromium" chromium python3 file
+need_built "$CLI" "$CA_BIN"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/report_html.XXXXXX")
 PIDS=()
-stop() { # stop PID: TERM, a bounded wait, then KILL
-    kill -TERM "$1" 2>/dev/null || true
-    for _ in $(seq 1 50); do
-        kill -0 "$1" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -KILL "$1" 2>/dev/null || true
-    wait "$1" 2>/dev/null || true
-}
-cleanup() {
-    local p
-    for p in "${PIDS[@]}"; do stop "$p"; done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+trap stop_all EXIT
 trap 'exit 130' INT TERM
 
 fail() {
@@ -60,35 +40,27 @@ fail() {
 # make_report NAME [ENV=VALUE...]: mockca with the given environment, certcli conformance
 # against it; leaves $WORK/NAME.json and $WORK/NAME.html.
 make_report() {
-    local name=$1 port ca_pid dir root rc=0
+    local name=$1 port dir root rc=0
     shift
+    # The caller's ENV=VALUE words, exported for this function (and so mockca) only.
+    local -x PEBBLE_VA_NOSLEEP=1 "$@"
     port=$(free_port)
     mkdir -p "$WORK/$name-ca"
     cat >"$WORK/$name-ca/pebble.json" <<EOF
 {"pebble": {"listenAddress": "127.0.0.1:0", "managementListenAddress": "",
   "httpPort": $port, "tlsPort": $port}}
 EOF
-    env PEBBLE_VA_NOSLEEP=1 "$@" "$CA_BIN" -config "$WORK/$name-ca/pebble.json" \
-        --state-dir "$WORK/$name-ca" --dns 127.0.0.1:0 --dns-management 127.0.0.1:0 \
-        >"$WORK/$name-ca.out" 2>"$WORK/$name-ca.err" &
-    ca_pid=$!
-    PIDS+=("$ca_pid")
-    dir=""
-    for _ in $(seq 1 100); do
-        dir=$(sed -n 's/^directory \(https:[^ ]*\)$/\1/p' "$WORK/$name-ca.out" | head -n 1)
-        root=$(sed -n 's/^tls-root \(.*\)$/\1/p' "$WORK/$name-ca.out" | head -n 1)
-        [ -n "$dir" ] && [ -n "$root" ] && break
-        kill -0 "$ca_pid" 2>/dev/null || fail "mockca ($name) exited at start"
-        sleep 0.1
-    done
-    [ -n "$dir" ] || fail "mockca ($name) printed no directory"
+    CA_TAG="$name-ca" start_mockca "$CA_BIN" "$WORK/$name-ca/pebble.json" ||
+        fail "mockca ($name) did not start"
+    dir=$DIR_URL
+    root=$TLS_ROOT
     case "$root" in /*) ;; *) root="$PWD/$root" ;; esac
     timeout 120 "$CLI" conformance --server "$dir" --ca-bundle "$root" --http-port "$port" \
         --http-address 127.0.0.1 --report-json "$WORK/$name.json" \
         --report-html "$WORK/$name.html" >"$WORK/$name-cli.out" 2>"$WORK/$name-cli.err" || rc=$?
     [ "$rc" = 0 ] || [ "$rc" = 1 ] || fail "certcli conformance ($name) exited $rc"
     [ -s "$WORK/$name.html" ] || fail "no HTML report ($name)"
-    stop "$ca_pid"
+    stop "$CA_PID"
 }
 
 # run_chromium NAME OUTFILE ARGS...: headless chromium on $WORK/NAME.html with a fresh

@@ -10,9 +10,9 @@ BUILD=$(cd "${MC_BUILD_DIR:?MC_BUILD_DIR is not set}" && pwd) # absolute: comman
 SRC=${MC_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 CA_BIN="$BUILD/mockca/mockca"
 export CERTCLI="$BUILD/client/certcli"
-for b in "$CA_BIN" "$CERTCLI"; do
-    [ -x "$b" ] || { echo "FAIL: $b is not built" >&2; exit 1; }
-done
+# shellcheck source=lib/harness.sh
+. "$(dirname "$0")/lib/harness.sh" # need_built
+need_built "$CA_BIN" "$CERTCLI"
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 pass=0 fail=0 skip=0

@@ -15,7 +15,9 @@ BUILD=$(cd "${MC_BUILD_DIR:?MC_BUILD_DIR is not set}" && pwd)
 SRC=${MC_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 CA_BIN="$BUILD/mockca/mockca"
 MUST=${MC_SCENARIOS_MUST_PASS:-http-01}
-[ -x "$CA_BIN" ] || { echo "FAIL: $CA_BIN is not built" >&2; exit 1; }
+# shellcheck source=lib/harness.sh
+. "$(dirname "$0")/lib/harness.sh" # need_built
+need_built "$CA_BIN"
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 

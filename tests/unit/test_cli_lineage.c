@@ -59,10 +59,7 @@ static void setup(void)
     leaf = make_cert(g_leaf_key, g_ca_key, "example.com", "Test CA", 2);
     ck_assert_int_eq(pem_write_cert(leaf, &a), MC_OK);
     ck_assert_int_eq(pem_write_cert(ca, &b), MC_OK);
-    g_chain = malloc(strlen(a) + strlen(b) + 1);
-    ck_assert_ptr_nonnull(g_chain);
-    strcpy(g_chain, a);
-    strcat(g_chain, b);
+    ck_assert_int_ge(asprintf(&g_chain, "%s%s", a, b), 0);
     free(a);
     free(b);
     X509_free(ca);
@@ -366,11 +363,5 @@ static Suite *lineage_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(lineage_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tu_run(lineage_suite());
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "client/npool.h"
+#include "testutil.h"
 
 static void put_ok(struct npool *p, const char *n)
 {
@@ -130,9 +131,5 @@ int main(void)
     tcase_add_test(tc, test_rejects);
     tcase_add_test(tc, test_not_nul_terminated);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return tu_run(s);
 }

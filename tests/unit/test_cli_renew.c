@@ -7,6 +7,7 @@
 
 #include "client/renew.h"
 #include "client/wire.h"
+#include "testutil.h"
 
 #define DAY 86400LL
 #define T0 1800000000LL /* an arbitrary notBefore (2027-01-15) */
@@ -124,11 +125,5 @@ static Suite *renew_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(renew_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tu_run(renew_suite());
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "client/retry.h"
+#include "testutil.h"
 
 #define T1994 INT64_C(784111777) /* Sun, 06 Nov 1994 08:49:37 GMT */
 
@@ -189,9 +190,5 @@ int main(void)
     tcase_add_test(tc, test_backoff_no_jitter);
     tcase_add_test(tc, test_backoff_jitter_bounds_and_spread);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return tu_run(s);
 }

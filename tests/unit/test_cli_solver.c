@@ -11,6 +11,7 @@
 #include "client/propagate.h"
 #include "client/solver.h"
 #include "client/solver_impl.h"
+#include "testutil.h"
 
 #define TOKEN "evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA"
 #define KEYAUTH TOKEN ".9jg46WB3rR_AHD-EBXdN7cBkH1WOu0tA3M9fm21mqTI"
@@ -142,9 +143,9 @@ START_TEST(name_validation)
     ck_assert(!NAME_OK(IDENT_DNS, "a\"b.example.org"));
     ck_assert(!NAME_OK(IDENT_DNS, "a;b.example.org"));
     memset(label64, 'a', 64);
-    strcpy(label64 + 64, ".org");
+    snprintf(label64 + 64, sizeof label64 - 64, ".org");
     ck_assert(!NAME_OK(IDENT_DNS, label64));
-    strcpy(label64 + 63, ".org");
+    snprintf(label64 + 63, sizeof label64 - 63, ".org");
     ck_assert(NAME_OK(IDENT_DNS, label64));
     /* 254 characters: one over RFC 1035's limit for the text form. */
     for (size_t i = 0; i < 254; i++)
@@ -229,8 +230,6 @@ int main(void)
 {
     Suite *s = suite_create("cli_solver");
     TCase *tc = tcase_create("core");
-    SRunner *sr;
-    int failed;
     tcase_add_test(tc, dns01_record);
     tcase_add_test(tc, dns_account01_record);
     tcase_add_test(tc, dns_record_refusals);
@@ -239,9 +238,5 @@ int main(void)
     tcase_add_test(tc, config_validation);
     tcase_add_test(tc, addr_parsing);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tu_run(s);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "client/wire.h"
+#include "testutil.h"
 
 START_TEST(test_token)
 {
@@ -324,9 +325,5 @@ int main(void)
     tcase_add_test(tc, test_rfc3339);
     tcase_add_test(tc, test_civil);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return tu_run(s);
 }
