@@ -17,6 +17,7 @@
 #include "common/file.h"
 #include "common/pem.h"
 #include "common/log.h"
+#include "common/report.h"
 #include "dnsmock/dnsmock.h"
 #include "mockca/acme/afault.h"
 #include "mockca/acme/nonce.h"
@@ -866,8 +867,45 @@ struct mc_clock *mockca_clock(struct mockca *m)
 /* ---- capabilities, faults and queries -------------------------------------------------- */
 
 /* Extended as features land (the faults work adds "acme-faults", "certcentral-faults"). */
-static const char *const mockca_caps[] = {"transcript",  "scenarios",          "dns-faults",
-                                          "acme-faults", "certcentral-faults", NULL};
+static const char *const mockca_caps[] = {
+    "transcript",  "scenarios",          "dns-faults",
+    "acme-faults", "certcentral-faults", "client-conformance", NULL};
+
+enum mc_err mockca_conformance_must_failures(struct mockca *m, size_t *n)
+{
+    struct report_totals t;
+
+    if (m == NULL || m->cconf == NULL || n == NULL)
+        return MC_ERR_STATE;
+    report_totals(cconf_report(m->cconf), &t);
+    *n = t.must_fail;
+    return MC_OK;
+}
+
+enum mc_err mockca_conformance_write(struct mockca *m, const char *dir)
+{
+    static const struct {
+        enum cconf_form form;
+        const char *name;
+    } files[] = {
+        {CCONF_JSON, "conformance.json"},
+        {CCONF_JUNIT, "conformance.junit.xml"},
+        {CCONF_HTML, "conformance.html"},
+    };
+    char path[4096];
+
+    if (m == NULL || m->cconf == NULL || dir == NULL)
+        return MC_ERR_STATE;
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        int w = snprintf(path, sizeof(path), "%s/%s", dir, files[i].name);
+        if (w < 0 || (size_t)w >= sizeof(path))
+            return MC_ERR_TOO_BIG;
+        enum mc_err e = cconf_write(m->cconf, files[i].form, path);
+        if (e != MC_OK)
+            return e;
+    }
+    return MC_OK;
+}
 
 const char *const *mockca_capabilities(size_t *n)
 {

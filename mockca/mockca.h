@@ -94,6 +94,12 @@ void mockca_set_observer(struct mockca *m, mockca_observer_fn fn, void *ctx);
 const char *const *mockca_capabilities(size_t *n);
 bool mockca_has_capability(const char *name);
 
+/* The client-conformance grader (mockca/cconf.h): how many MUST requirements the clients
+ * in front of this mockca have failed so far (*n), and its report written to dir as
+ * conformance.json, conformance.junit.xml and conformance.html (common/report.h). */
+MC_MUST_CHECK enum mc_err mockca_conformance_must_failures(struct mockca *m, size_t *n);
+MC_MUST_CHECK enum mc_err mockca_conformance_write(struct mockca *m, const char *dir);
+
 /* The run's clock (freeze, set, advance: common/clock.h). */
 struct mc_clock *mockca_clock(struct mockca *m);
 

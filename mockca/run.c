@@ -196,9 +196,9 @@ static void run_retry_watch(struct run_ctx *c, const char *listener, const char 
         if (now < rw->deadline_ms - tol) {
             if (c->early++ == 0)
                 snprintf(c->early_detail, sizeof(c->early_detail),
-                         "%.160s again %.3f s after a %d whose Retry-After asked %.3f s", key,
-                         (double)(now - rw->answered_ms) / 1000.0, rw->status,
-                         (double)wait / 1000.0);
+                         "%.160s again %" PRId64 " ms after a %d whose Retry-After asked %" PRId64
+                         " ms",
+                         key, now - rw->answered_ms, rw->status, wait);
         }
         c->waits[i] = c->waits[--c->n_waits];
         break;
@@ -783,13 +783,16 @@ static void run_judge(struct run_ctx *c, const uint64_t *rule_ids, const cJSON *
     }
     if (x->has_no_must &&
         (r = run_req_add(j, s->name, "no MUST of the client conformance catalog violated")) != NULL) {
-        /* The catalog's checks are not wired into the runner yet: say so rather than
-         * pass a client unexamined. */
-        r->skip = !mockca_has_capability("client-conformance");
-        r->ok = true;
+        size_t nfail = 0;
+        /* mockca's grader (cconf.h) has watched every request of the run; its report
+         * (conformance.html next to report.html) names each violation. */
+        r->skip = mockca_conformance_must_failures(c->m, &nfail) != MC_OK;
+        r->ok = !r->skip && nfail == 0;
         if (r->skip)
+            snprintf(r->detail, sizeof(r->detail), "not judged: no client-conformance grader");
+        else if (nfail > 0)
             snprintf(r->detail, sizeof(r->detail),
-                     "not judged: this mockca has no client-conformance catalog yet");
+                     "%zu MUST requirement(s) failed; see conformance.html", nfail);
     }
     if (x->retry_after_respected &&
         (r = run_req_add(j, s->name, "every retry of a 429 or 503 waits for its Retry-After")) !=
@@ -1397,6 +1400,8 @@ enum mc_err run_scenario(const struct run_options *o, struct run_result *res)
     }
     if (o->report_dir != NULL) {
         e = run_reports(judge, &s, target, res->seed, o->report_dir, transcript, started, finished);
+        if (e == MC_OK)
+            e = mockca_conformance_write(ctx.m, o->report_dir);
         if (e != MC_OK) {
             snprintf(res->detail, sizeof(res->detail), "cannot write the reports: %s",
                      mc_strerror(e));

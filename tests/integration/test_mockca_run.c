@@ -44,7 +44,8 @@ static bool exists(const char *dir, const char *file)
 {
     char p[1024];
     struct stat st;
-    snprintf(p, sizeof(p), "%s/%s", dir, file);
+    int w = snprintf(p, sizeof(p), "%s/%s", dir, file);
+    ck_assert(w > 0 && (size_t)w < sizeof(p));
     return stat(p, &st) == 0 && st.st_size > 0;
 }
 

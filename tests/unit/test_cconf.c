@@ -154,7 +154,7 @@ START_TEST(test_validation_grading)
     struct va_result res;
     struct cconf_agent *a;
     cJSON *j = NULL;
-    const cJSON *req, *it, *f;
+    const cJSON *req = NULL, *it, *f;
 
     pthread_mutex_lock(&g_c->mu);
     cconf_agent_note(g_c, "https://ca.test/my-account/9", "agent/2.0", 1);
@@ -180,6 +180,7 @@ START_TEST(test_validation_grading)
         if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(it, "id")), CCONF_CHAL_KEYAUTH) == 0)
             req = it;
     }
+    ck_assert_ptr_nonnull(req);
     f = cJSON_GetArrayItem(cJSON_GetObjectItem(req, "findings"), 0);
     ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(f, "actor")),
                      "https://ca.test/my-account/9 (agent/2.0)");
