@@ -334,6 +334,9 @@ static void cconf_exercise(struct cconf *c, const char *id)
 }
 
 static void cconf_vgrade(struct cconf *c, const char *id, bool ok, const char *actor,
+                         const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+
+static void cconf_vgrade(struct cconf *c, const char *id, bool ok, const char *actor,
                          const char *fmt, va_list ap)
 {
     char detail[CCONF_DETAIL];
