@@ -9,7 +9,10 @@
 # uacme 1.7.4 cannot be told which CA to trust: a wrapper runs it under `unshare -m`
 # with the run's TLS root bound over the system bundle, as tests/interop/uacme.sh does,
 # and UACME_HOOK serves http-01 from a webroot with python3's http.server.
-# Env: MC_BUILD_DIR, MC_SOURCE_DIR. Exit 0 pass, 1 fail.
+# MC_SCENARIO_HOOKS names fixtures/scenarios/hooks/ (dns-01 through dnsmock's API for all
+# three clients, tls-alpn-01 through ualpn for uacme), for the commands that use them.
+# Env: MC_BUILD_DIR, MC_SOURCE_DIR; MC_SCENARIOS (space-separated names: run only those);
+# KEEP_WORK=1 keeps the reports and client logs. Exit 0 pass, 1 fail.
 set -u
 BUILD=$(cd "${MC_BUILD_DIR:?MC_BUILD_DIR is not set}" && pwd)
 SRC=${MC_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -19,9 +22,15 @@ MUST=${MC_SCENARIOS_MUST_PASS:-http-01}
 . "$(dirname "$0")/lib/harness.sh" # need_built
 need_built "$CA_BIN"
 WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
+if [ "${KEEP_WORK:-0}" = 1 ]; then
+    trap 'echo "kept $WORK" >&2' EXIT
+else
+    trap 'rm -rf "$WORK"' EXIT
+fi
+MC_SCENARIO_HOOKS=$(cd "$SRC/fixtures/scenarios/hooks" && pwd) || exit 1
+export MC_SCENARIO_HOOKS
 
-mkdir -p "$WORK/bin"
+mkdir -p "$WORK/bin" "$WORK/tmp"
 if command -v uacme >/dev/null 2>&1; then
     UACME_REAL=$(command -v uacme)
     if unshare -m true 2>/dev/null; then UNSHARE="unshare -m"; else UNSHARE="unshare -r -m"; fi
@@ -67,14 +76,19 @@ header=$(printf '| scenario |'; for c in $clients; do printf ' %s |' "$c"; done)
 sep=$(printf '|---|'; for c in $clients; do printf '%s' '---|'; done)
 for f in "$SRC"/fixtures/scenarios/*.json; do
     name=$(basename "$f" .json)
+    if [ -n "${MC_SCENARIOS:-}" ] && ! [[ " $MC_SCENARIOS " == *" $name "* ]]; then
+        continue
+    fi
     row="| $name |"
     for c in $clients; do
         if ! command -v "$c" >/dev/null 2>&1; then
             row="$row SKIP |"
             continue
         fi
-        "$CA_BIN" run --quiet --scenario "$f" --report-dir "$WORK/r/$name-$c" --client "$c" \
-            >/dev/null 2>"$WORK/$name-$c.err"
+        # With --report-dir the runner keeps its work dir (client state, keys): under
+        # TMPDIR=$WORK/tmp it goes with $WORK.
+        TMPDIR="$WORK/tmp" "$CA_BIN" run --quiet --scenario "$f" --report-dir "$WORK/r/$name-$c" \
+            --client "$c" >/dev/null 2>"$WORK/$name-$c.err"
         case $? in
         0) row="$row PASS |" ;;
         3) row="$row SKIP |" ;;
