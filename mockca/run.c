@@ -1417,7 +1417,9 @@ out:
     }
     if (log_fd >= 0)
         close(log_fd);
-    if (workdir[0] != '\0' && o->report_dir == NULL)
+    /* The work directory holds the client's state and keys; the reports are in
+     * report_dir. Kept only when asked, so that runs do not pile up in TMPDIR. */
+    if (workdir[0] != '\0' && !o->keep_workdir)
         nftw(workdir, run_rm_cb, 16, FTW_DEPTH | FTW_PHYS);
     else if (workdir[0] != '\0' && !o->quiet)
         printf("workdir %s\n", workdir);
@@ -1454,13 +1456,15 @@ static void run_usage(FILE *f)
 {
     fprintf(f,
             "Usage: mockca run --scenario FILE [--report-dir DIR] [--seed N] [--timeout S]\n"
-            "                  [--transcript-max BYTES] [--quiet] (--client NAME | -- COMMAND ARGS...)\n"
+            "                  [--transcript-max BYTES] [--quiet] [--keep-workdir]\n"
+            "                  (--client NAME | -- COMMAND ARGS...)\n"
             "Starts mockca and its DNS on free loopback ports with the scenario's config, env,\n"
             "fault rules and clock steps, runs COMMAND (or the scenario's client_support\n"
             "command for NAME, through /bin/sh -c) with the CA's addresses and trust bundle in\n"
             "its environment (ACME_DIRECTORY_URL, SSL_CERT_FILE, ...; ${NAME} in arguments is\n"
             "replaced), judges the scenario's expectations and writes the reports (JSON, JUnit\n"
-            "XML, HTML), the transcript and the command's output to DIR.\n"
+            "XML, HTML), the transcript and the command's output to DIR. The work directory\n"
+            "(the client's state) is removed afterwards unless --keep-workdir.\n"
             "Exit status: 0 every expectation holds, 1 some do not, 2 usage or setup error,\n"
             "3 skipped (a capability the scenario requires is missing, or the client is marked\n"
             "skip).\n");
@@ -1490,6 +1494,7 @@ int run_main(int argc, char **argv)
                                           {"timeout", required_argument, NULL, 't'},
                                           {"transcript-max", required_argument, NULL, 'm'},
                                           {"quiet", no_argument, NULL, 'q'},
+                                          {"keep-workdir", no_argument, NULL, 'k'},
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
     struct run_options o;
@@ -1534,6 +1539,9 @@ int run_main(int argc, char **argv)
             break;
         case 'q':
             o.quiet = true;
+            break;
+        case 'k':
+            o.keep_workdir = true;
             break;
         case 'h':
             run_usage(stdout);

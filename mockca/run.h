@@ -51,6 +51,7 @@ struct run_options {
     int64_t timeout_s;         /* 0: the scenario's */
     size_t transcript_max;     /* bytes; 0: TR_DEFAULT_MAX_BYTES */
     bool quiet;                /* no per-requirement lines on stdout */
+    bool keep_workdir;         /* keep the run's work directory (client state, keys) */
 };
 
 struct run_result {
