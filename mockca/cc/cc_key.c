@@ -76,13 +76,16 @@ enum mc_err cc_request_token(const char *auth_key, const char *ts, const char *c
 static bool cc_ts_parse(const char *ts, int64_t *out)
 {
     struct tm tm, back;
-    char b[5];
     int v[6];
     static const int off[6] = {0, 4, 6, 8, 10, 12}, len[6] = {4, 2, 2, 2, 2, 2};
     for (int i = 0; i < 6; i++) {
-        memcpy(b, ts + off[i], (size_t)len[i]);
-        b[len[i]] = '\0';
-        v[i] = atoi(b);
+        v[i] = 0;
+        for (int k = 0; k < len[i]; k++) {
+            char d = ts[off[i] + k];
+            if (d < '0' || d > '9')
+                return false;
+            v[i] = v[i] * 10 + (d - '0');
+        }
     }
     if (v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > 31 || v[3] > 23 || v[4] > 59 || v[5] > 59)
         return false;

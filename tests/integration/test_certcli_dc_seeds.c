@@ -352,8 +352,15 @@ START_TEST(t_seed002_ov_ev_every_method)
                 ck_assert_int_eq(dc_unplace(&pl, so->method, names, n, p.dcv_random_value), MC_OK);
             } else {
                 ck_assert_uint_ge(cc_email_count(mockca_cc(g_m), NULL), 1);
-                snprintf(buf, sizeof buf, "{\"order_id\":%s,\"dns_name\":\"%s\"}", so->id, cn);
-                s_mgmt("/cc/email-dcv/approve", buf);
+                cJSON *ap = cJSON_CreateObject();
+                char *apt;
+                ck_assert_ptr_nonnull(cJSON_AddNumberToObject(ap, "order_id", (double)strtoll(so->id, NULL, 10)));
+                ck_assert_ptr_nonnull(cJSON_AddStringToObject(ap, "dns_name", cn));
+                apt = cJSON_PrintUnformatted(ap);
+                ck_assert_ptr_nonnull(apt);
+                s_mgmt("/cc/email-dcv/approve", apt);
+                cJSON_free(apt);
+                cJSON_Delete(ap);
             }
             /* DCV done, the organization not yet validated: still pending */
             ck_assert_str_eq(s_status(so->id), "pending");

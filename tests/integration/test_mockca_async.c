@@ -271,6 +271,14 @@ END_TEST
 
 /* ---- shuffling ---------------------------------------------------------------------------- */
 
+/* Appends s to the NUL-terminated out of cap bytes; the test fails rather than overflow. */
+static void append_to(char *out, size_t cap, const char *s)
+{
+    size_t have = strlen(out), add = strlen(s);
+    ck_assert_uint_lt(have + add, cap);
+    memcpy(out + have, s, add + 1);
+}
+
 /* One run with seed: an account, an order for five names; returns the identifiers in the
  * order's order and each authorization's challenge types, as one string (new). */
 static char *shuffle_run(uint64_t seed)
@@ -289,19 +297,19 @@ static char *shuffle_run(uint64_t seed)
     loc = order_for(k, kid, names, 5, &order);
     cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(order, "identifiers"))
     {
-        strcat(out, jstr(it, "value"));
-        strcat(out, " ");
+        append_to(out, 4096, jstr(it, "value"));
+        append_to(out, 4096, " ");
     }
     cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(order, "authorizations"))
     {
         cJSON *a = fetch(k, kid, it->valuestring);
         const cJSON *c;
-        strcat(out, "|");
-        strcat(out, jstr(cJSON_GetObjectItemCaseSensitive(a, "identifier"), "value"));
+        append_to(out, 4096, "|");
+        append_to(out, 4096, jstr(cJSON_GetObjectItemCaseSensitive(a, "identifier"), "value"));
         cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(a, "challenges"))
         {
-            strcat(out, ",");
-            strcat(out, jstr(c, "type"));
+            append_to(out, 4096, ",");
+            append_to(out, 4096, jstr(c, "type"));
         }
         cJSON_Delete(a);
     }

@@ -154,9 +154,16 @@ static char *signed_body(EVP_PKEY *key, const char *kid, const char *url, const 
 
 static char *order_payload(const char *type, const char *value)
 {
-    char *p = NULL;
-    ck_assert_int_ge(
-        asprintf(&p, "{\"identifiers\":[{\"type\":\"%s\",\"value\":\"%s\"}]}", type, value), 0);
+    cJSON *o = cJSON_CreateObject(), *ids = cJSON_AddArrayToObject(o, "identifiers");
+    cJSON *id = cJSON_CreateObject();
+    char *p;
+    ck_assert_ptr_nonnull(ids);
+    ck_assert_ptr_nonnull(cJSON_AddStringToObject(id, "type", type));
+    ck_assert_ptr_nonnull(cJSON_AddStringToObject(id, "value", value));
+    cJSON_AddItemToArray(ids, id);
+    p = cJSON_PrintUnformatted(o);
+    ck_assert_ptr_nonnull(p);
+    cJSON_Delete(o);
     return p;
 }
 

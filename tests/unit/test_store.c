@@ -885,6 +885,14 @@ static uint64_t rand_prng(void *ctx)
     return prng_next(ctx);
 }
 
+/* Appends s to the NUL-terminated out of cap bytes; the test fails rather than overflow. */
+static void append_to(char *out, size_t cap, const char *s)
+{
+    size_t have = strlen(out), add = strlen(s);
+    ck_assert_uint_lt(have + add, cap);
+    memcpy(out + have, s, add + 1);
+}
+
 /* A store shuffled from seed; one order for five names: the identifiers, then each
  * authorization's identifier and challenge types, as one string (new). */
 static char *shuffled_with(uint64_t seed)
@@ -908,17 +916,17 @@ static char *shuffled_with(uint64_t seed)
     ck_assert_int_eq(order_for(acct, names, 5, 0, oid), MC_OK);
     ck_assert_int_eq(store_order_get(st, oid, &o), MC_OK);
     for (size_t i = 0; i < o.idents.n; i++) {
-        strcat(out, o.idents.v[i].value);
-        strcat(out, " ");
+        append_to(out, 2048, o.idents.v[i].value);
+        append_to(out, 2048, " ");
     }
     for (size_t i = 0; i < o.n_authz; i++) {
         struct authz_snap a;
         ck_assert_int_eq(store_authz_get(st, o.authz_ids[i], &a), MC_OK);
-        strcat(out, "|");
-        strcat(out, a.ident.value);
+        append_to(out, 2048, "|");
+        append_to(out, 2048, a.ident.value);
         for (size_t j = 0; j < a.n_challenges; j++) {
-            strcat(out, ",");
-            strcat(out, chall_type_name(a.challenges[j].type));
+            append_to(out, 2048, ",");
+            append_to(out, 2048, chall_type_name(a.challenges[j].type));
         }
         authz_snap_clear(&a);
     }
