@@ -455,15 +455,18 @@ static void run_strv_free(char **v)
 
 /* ---- helpers -------------------------------------------------------------------------- */
 
-/* A TCP port on 127.0.0.1 that was free a moment ago (the kernel's pick; the socket is
- * closed at once, so a small race with other processes remains). 0 on failure. */
-static uint16_t run_free_port(void)
+/* A TCP port on 127.0.0.1 picked by the kernel, its socket kept bound (not listening) in
+ * *held until the caller closes it: while it is held, mockca's own port-0 listeners cannot
+ * be given the same number (they once were, and the client's responder then found its
+ * port taken). 0 on failure. */
+static uint16_t run_hold_port(int *held)
 {
     struct sockaddr_in a;
     socklen_t len = sizeof(a);
     uint16_t port = 0;
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
+    *held = -1;
     if (fd < 0)
         return 0;
     memset(&a, 0, sizeof(a));
@@ -472,7 +475,10 @@ static uint16_t run_free_port(void)
     if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
         getsockname(fd, (struct sockaddr *)&a, &len) == 0)
         port = ntohs(a.sin_port);
-    close(fd);
+    if (port != 0)
+        *held = fd;
+    else
+        close(fd);
     return port;
 }
 
@@ -982,7 +988,7 @@ static bool run_config_sets(const struct scenario *s, const char *key)
 
 /* Defaults, the scenario's config and env, then the runner's ports and seed. */
 static enum mc_err run_config(const struct scenario *s, uint64_t seed, struct mockca_config *cfg,
-                              char *err, size_t errn)
+                              int held[2], char *err, size_t errn)
 {
     char inner[256] = "";
     char *text = NULL;
@@ -1036,9 +1042,9 @@ static enum mc_err run_config(const struct scenario *s, uint64_t seed, struct mo
         cfg->dns_mgmt_addr == NULL)
         goto fail;
     if (!run_config_sets(s, "httpPort"))
-        cfg->http_port = run_free_port();
+        cfg->http_port = run_hold_port(&held[0]);
     if (!run_config_sets(s, "tlsPort"))
-        cfg->tls_port = run_free_port();
+        cfg->tls_port = run_hold_port(&held[1]);
     if (cfg->http_port == 0 || cfg->tls_port == 0) {
         snprintf(err, errn, "no free port for the validation responders");
         e = MC_ERR_IO;
@@ -1211,7 +1217,7 @@ enum mc_err run_scenario(const struct run_options *o, struct run_result *res)
     cJSON *dns_rules = NULL;
     uint16_t http_port, tls_port;
     int64_t started = 0, finished = 0, timeout;
-    int log_fd = -1;
+    int log_fd = -1, held[2] = {-1, -1};
     bool have_scn = false;
     enum mc_err e;
 
@@ -1253,12 +1259,18 @@ enum mc_err run_scenario(const struct run_options *o, struct run_result *res)
         goto out;
     }
 
-    e = run_config(&s, res->seed, &cfg, res->detail, sizeof(res->detail));
+    e = run_config(&s, res->seed, &cfg, held, res->detail, sizeof(res->detail));
     if (e != MC_OK)
         goto out;
     http_port = cfg.http_port;
     tls_port = cfg.tls_port;
     e = mockca_start(&cfg, &m);
+    /* mockca's listeners are bound: the responder ports can be let go for the client. */
+    for (int i = 0; i < 2; i++) {
+        if (held[i] >= 0)
+            close(held[i]);
+        held[i] = -1;
+    }
     if (e != MC_OK) {
         snprintf(res->detail, sizeof(res->detail), "mockca did not start: %s", mc_strerror(e));
         goto out;
@@ -1411,6 +1423,9 @@ enum mc_err run_scenario(const struct run_options *o, struct run_result *res)
     res->verdict = res->failed == 0 ? RUN_PASS : RUN_FAIL;
     e = MC_OK;
 out:
+    for (int i = 0; i < 2; i++)
+        if (held[i] >= 0)
+            close(held[i]);
     if (m != NULL) {
         mockca_set_observer(m, NULL, NULL);
         mockca_stop(m);
