@@ -287,6 +287,44 @@ static const char *afault_ns_of(enum afault_server server, int kind)
     return AFAULT_NS_ACME;
 }
 
+/* A rule whose target is a path never fires: ACME events carry the resource's name
+ * (afault_resources below; only a path no resource serves is its own name), CertCentral
+ * events the route without CC_PREFIX. Refusing such a rule, and naming what to write
+ * instead, beats accepting one that silently never fires. */
+static enum mc_err afault_target_check(const char *ns, const char *t, char *err, size_t errn)
+{
+    char probe[AFAULT_TARGET_MAX], route[AFAULT_TARGET_MAX];
+    size_t len = t != NULL ? strlen(t) : 0;
+    bool glob;
+
+    if (len == 0 || t[0] != '/' || len >= sizeof(probe))
+        return MC_OK;
+    memcpy(probe, t, len + 1);
+    glob = probe[len - 1] == '*';
+    if (glob)
+        probe[len - 1] = '\0';
+    if (strcmp(ns, AFAULT_NS_ACME) == 0) {
+        const char *name = afault_acme_resource(probe);
+        if (name == probe)
+            return MC_OK; /* no resource: the event is named by this path (a 404) */
+        return afault_fail(err, errn,
+                           "match: target \"%.80s\" is a path, but ACME rules match resource "
+                           "names: write \"%s\"", t, name);
+    }
+    if (strcmp(ns, AFAULT_NS_CC) == 0) {
+        if (afault_cc_route(probe, route, sizeof(route)))
+            return afault_fail(err, errn,
+                               "match: target \"%.80s\" is a path, but CertCentral rules match "
+                               "the route after " CC_PREFIX ": write \"%s%s\"", t, route,
+                               glob ? "*" : "");
+        return afault_fail(err, errn,
+                           "match: target \"%.80s\" starts with '/', but CertCentral rules "
+                           "match the route after " CC_PREFIX " (such as \"order/certificate/{}\")",
+                           t);
+    }
+    return MC_OK;
+}
+
 /* Rewrites m->target into namespace ns (see the top of the file). */
 static enum mc_err afault_ns_rule(struct fault_match *m, const char *ns)
 {
@@ -352,6 +390,11 @@ static enum mc_err afault_parse_parts(const char *server, const cJSON *match, co
     if (m->target != NULL && m->target[0] == '\0') {
         fault_match_clear(m);
         return afault_fail(err, errn, "match: target must not be empty");
+    }
+    rc = afault_target_check(afault_ns_of(srv, a->kind), m->target, err, errn);
+    if (rc != MC_OK) {
+        fault_match_clear(m);
+        return rc;
     }
     rc = afault_ns_rule(m, afault_ns_of(srv, a->kind));
     if (rc != MC_OK) {

@@ -164,6 +164,42 @@ START_TEST(test_rule_refusals)
 }
 END_TEST
 
+/* A path where a resource name or route belongs would never fire: refused, and the
+ * message names what to write instead. A path no resource serves stays usable (404s). */
+START_TEST(test_rule_path_targets)
+{
+    static const struct {
+        const char *text, *msg;
+    } bad[] = {
+        {"{\"match\":{\"target\":\"/order-plz\"},\"action\":{\"action\":\"drop\"}}",
+         "write \"newOrder\""},
+        {"{\"match\":{\"target\":\"/my-order/*\"},\"action\":{\"action\":\"drop\"}}",
+         "write \"order\""},
+        {"{\"server\":\"certcentral\",\"match\":{\"target\":\"/services/v2/order/certificate/*\"},"
+         "\"action\":{\"action\":\"drop\"}}",
+         "write \"order/certificate/*\""},
+        {"{\"server\":\"certcentral\",\"match\":{\"target\":\"/order/certificate\"},"
+         "\"action\":{\"action\":\"drop\"}}",
+         "starts with '/'"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct fault_match m;
+        struct fault_action a;
+        char err[400] = "";
+        cJSON *j = cJSON_Parse(bad[i].text);
+        ck_assert_ptr_nonnull(j);
+        ck_assert_msg(afault_rule_parse(j, &m, &a, err, sizeof(err)) == MC_ERR_INVALID,
+                      "accepted %s", bad[i].text);
+        ck_assert_msg(strstr(err, bad[i].msg) != NULL, "%s: message \"%s\"", bad[i].text, err);
+        fault_match_clear(&m);
+        cJSON_Delete(j);
+    }
+    const char *unknown = "{\"match\":{\"target\":\"/elsewhere\"},\"action\":{\"action\":\"drop\"}}";
+    ck_assert(fires(unknown, AFAULT_NS_ACME, afault_acme_resource("/elsewhere"), "GET", NULL));
+    ck_assert(!fires(unknown, AFAULT_NS_ACME, afault_acme_resource("/order-plz"), "POST", NULL));
+}
+END_TEST
+
 START_TEST(test_event_names)
 {
     char out[128];
@@ -297,6 +333,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_action_refusals);
     tcase_add_test(tc, test_rule_namespaces);
     tcase_add_test(tc, test_rule_refusals);
+    tcase_add_test(tc, test_rule_path_targets);
     tcase_add_test(tc, test_event_names);
     tcase_add_test(tc, test_config_faults);
     tcase_add_test(tc, test_retry_after_header_forms);
