@@ -1,28 +1,19 @@
-/* issueq.c: the issuance queue (issueq.h): a bounded ring of jobs under one mutex, a
- * condition variable for "work or stop" on CLOCK_MONOTONIC (so a wall-clock jump cannot
- * stretch a delay), and worker threads that are always joined: issuance is bounded work,
+/* issueq.c: the issuance queue (issueq.h) over the generic worker queue (common/wq.h): a
+ * job is the caller's issueq_job record itself; the handler waits its delay and any fault
+ * hold through wq_sleep, then runs it. Workers are always joined: issuance is bounded work,
  * unlike a validation that dials the client, so there is no abandoning path as in vaq.c. */
 #include "mockca/issueq.h"
 
-#include <errno.h>
-#include <pthread.h>
-#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+
+#include "common/wq.h"
+
+_Static_assert(ISSUEQ_MAX_WORKERS <= WQ_MAX_WORKERS, "issueq's worker cap is wq's");
 
 struct issueq {
     struct issueq_config cfg;
-    pthread_mutex_t mu;
-    pthread_cond_t cv; /* signalled on a new job and on stop */
-    /* Held jobs (cfg.hold) wait here, broadcast only at stop, so that a new job's signal
-     * always reaches a worker that can take it. */
-    pthread_cond_t hold_cv;
-    struct issueq_job *ring;
-    size_t head, count;
-    bool stop;
-    pthread_t threads[ISSUEQ_MAX_WORKERS];
-    unsigned n_threads;
+    struct wq *wq;
 };
 
 static void issueq_drop(struct issueq_job *j)
@@ -32,112 +23,49 @@ static void issueq_drop(struct issueq_job *j)
     memset(j, 0, sizeof(*j));
 }
 
-/* Waits delay_ms of monotonic time unless stopped first. Lock held on entry and exit.
- * Returns false when stopping. */
-static bool issueq_wait(struct issueq *q, int64_t delay_ms)
+/* wq's drop: a job still queued at stop; its free_fn still runs, so nothing leaks. */
+static void issueq_wq_drop(void *job, void *ctx)
 {
-    struct timespec until;
-
-    if (delay_ms <= 0)
-        return !q->stop;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += delay_ms / 1000;
-    until.tv_nsec += (long)(delay_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
-    while (!q->stop) {
-        if (pthread_cond_timedwait(&q->cv, &q->mu, &until) == ETIMEDOUT)
-            break;
-    }
-    return !q->stop;
+    (void)ctx;
+    issueq_drop(job);
 }
 
-/* Holds job j while the fault hook says so (issueq.h). Lock held on entry and exit; the
- * hook runs without it. Returns false when stopping. */
-static bool issueq_hold(struct issueq *q, const struct issueq_job *j)
+/* Holds job j while the fault hook says so (issueq.h); the hook runs without any lock.
+ * Returns false when stopping. */
+static bool issueq_hold(struct issueq *q, struct wq *wq, const struct issueq_job *j)
 {
-    struct timespec until;
-
-    while (q->cfg.hold != NULL && !q->stop) {
+    if (q->cfg.hold == NULL)
+        return true;
+    for (;;) {
         int64_t ms = 0;
-        bool held;
 
-        pthread_mutex_unlock(&q->mu);
-        held = q->cfg.hold(q->cfg.hold_ctx, j->subject[0] != '\0' ? j->subject : NULL, &ms);
-        pthread_mutex_lock(&q->mu);
-        if (!held)
-            break;
+        if (!q->cfg.hold(q->cfg.hold_ctx, j->subject[0] != '\0' ? j->subject : NULL, &ms))
+            return wq_sleep(wq, 0);
         if (ms < ISSUEQ_HOLD_MIN_MS)
             ms = ISSUEQ_HOLD_MIN_MS;
         if (ms > ISSUEQ_HOLD_MAX_MS)
             ms = ISSUEQ_HOLD_MAX_MS;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_sec += ms / 1000;
-        until.tv_nsec += (long)(ms % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
-        while (!q->stop) {
-            if (pthread_cond_timedwait(&q->hold_cv, &q->mu, &until) == ETIMEDOUT)
-                break;
-        }
+        if (!wq_sleep(wq, ms))
+            return false;
     }
-    return !q->stop;
 }
 
-static void *issueq_worker(void *arg)
+/* wq's handler: one job, on a worker thread. At stop the job is dropped instead of run. */
+static void issueq_handle(struct wq *wq, void *job, void *ctx)
 {
-    struct issueq *q = arg;
-    struct issueq_job j;
+    struct issueq *q = ctx;
+    struct issueq_job *j = job;
 
-    pthread_mutex_lock(&q->mu);
-    for (;;) {
-        while (!q->stop && q->count == 0)
-            pthread_cond_wait(&q->cv, &q->mu);
-        if (q->stop)
-            break;
-        j = q->ring[q->head];
-        memset(&q->ring[q->head], 0, sizeof(q->ring[q->head]));
-        q->head = (q->head + 1) % q->cfg.capacity;
-        q->count--;
-        /* An empty ring starts over at slot 0, so a queue that is rarely deep reuses its
-         * first slots: walking the whole ring would touch every page of it (11 MiB for
-         * vaq's 10000 items), which showed as resident growth run after run. */
-        if (q->count == 0)
-            q->head = 0;
-        if (!issueq_wait(q, j.delay_ms) || !issueq_hold(q, &j)) {
-            issueq_drop(&j);
-            break;
-        }
-        pthread_mutex_unlock(&q->mu);
-        j.run(j.arg);
-        issueq_drop(&j);
-        pthread_mutex_lock(&q->mu);
-    }
-    pthread_mutex_unlock(&q->mu);
-    return NULL;
-}
-
-static void issueq_destroy(struct issueq *q)
-{
-    if (q == NULL)
-        return;
-    for (size_t i = 0; q->ring != NULL && i < q->count; i++)
-        issueq_drop(&q->ring[(q->head + i) % q->cfg.capacity]);
-    free(q->ring);
-    pthread_cond_destroy(&q->cv);
-    pthread_cond_destroy(&q->hold_cv);
-    pthread_mutex_destroy(&q->mu);
-    free(q);
+    if (wq_sleep(wq, j->delay_ms) && issueq_hold(q, wq, j))
+        j->run(j->arg);
+    issueq_drop(j);
 }
 
 enum mc_err issueq_new(const struct issueq_config *cfg, struct issueq **out)
 {
     struct issueq *q = NULL;
-    pthread_condattr_t ca;
+    struct wq_config wc;
+    enum mc_err e;
 
     *out = NULL;
     if (cfg != NULL && cfg->workers > ISSUEQ_MAX_WORKERS)
@@ -151,25 +79,17 @@ enum mc_err issueq_new(const struct issueq_config *cfg, struct issueq **out)
         q->cfg.workers = ISSUEQ_DEFAULT_WORKERS;
     if (q->cfg.capacity == 0)
         q->cfg.capacity = ISSUEQ_DEFAULT_CAPACITY;
-    q->ring = calloc(q->cfg.capacity, sizeof(*q->ring));
-    if (q->ring == NULL) {
+    memset(&wc, 0, sizeof(wc));
+    wc.job_size = sizeof(struct issueq_job);
+    wc.capacity = q->cfg.capacity;
+    wc.workers = q->cfg.workers;
+    wc.handler = issueq_handle;
+    wc.drop = issueq_wq_drop;
+    wc.ctx = q; /* freed by issueq_free after the workers are joined */
+    e = wq_new(&wc, &q->wq);
+    if (e != MC_OK) {
         free(q);
-        return MC_ERR_NOMEM;
-    }
-    pthread_mutex_init(&q->mu, NULL);
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&q->cv, &ca);
-    pthread_cond_init(&q->hold_cv, &ca);
-    pthread_condattr_destroy(&ca);
-    for (unsigned i = 0; i < q->cfg.workers; i++) {
-        if (pthread_create(&q->threads[i], NULL, issueq_worker, q) != 0)
-            break;
-        q->n_threads++;
-    }
-    if (q->n_threads == 0) {
-        issueq_destroy(q);
-        return MC_ERR_NOMEM;
+        return e;
     }
     *out = q;
     return MC_OK;
@@ -178,7 +98,6 @@ enum mc_err issueq_new(const struct issueq_config *cfg, struct issueq **out)
 enum mc_err issueq_push(struct issueq *q, const struct issueq_job *job)
 {
     struct issueq_job j;
-    enum mc_err e = MC_OK;
 
     if (q == NULL || job == NULL || job->run == NULL)
         return MC_ERR_INVALID;
@@ -187,42 +106,19 @@ enum mc_err issueq_push(struct issueq *q, const struct issueq_job *job)
         j.delay_ms = 0;
     if (j.delay_ms > ISSUEQ_MAX_DELAY_MS)
         j.delay_ms = ISSUEQ_MAX_DELAY_MS;
-    pthread_mutex_lock(&q->mu);
-    if (q->stop) {
-        e = MC_ERR_STATE;
-    } else if (q->count >= q->cfg.capacity) {
-        e = MC_ERR_LIMIT;
-    } else {
-        q->ring[(q->head + q->count) % q->cfg.capacity] = j;
-        q->count++;
-        pthread_cond_signal(&q->cv);
-    }
-    pthread_mutex_unlock(&q->mu);
-    return e;
+    return wq_push(q->wq, &j);
 }
 
 size_t issueq_pending(struct issueq *q)
 {
-    size_t n;
-
-    if (q == NULL)
-        return 0;
-    pthread_mutex_lock(&q->mu);
-    n = q->count;
-    pthread_mutex_unlock(&q->mu);
-    return n;
+    return q != NULL ? wq_pending(q->wq) : 0;
 }
 
 void issueq_free(struct issueq *q)
 {
     if (q == NULL)
         return;
-    pthread_mutex_lock(&q->mu);
-    q->stop = true;
-    pthread_cond_broadcast(&q->cv);
-    pthread_cond_broadcast(&q->hold_cv);
-    pthread_mutex_unlock(&q->mu);
-    for (unsigned i = 0; i < q->n_threads; i++)
-        pthread_join(q->threads[i], NULL);
-    issueq_destroy(q);
+    /* No limit on the wait: every job is bounded, and its free_fn must run. */
+    (void)wq_free(q->wq, -1);
+    free(q);
 }

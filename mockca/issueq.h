@@ -1,10 +1,10 @@
 /* issueq.h: the issuance queue. Finalize (RFC 8555 section 7.4) moves an order to
  * "processing" and hands the signing to this queue, so that clients see the asynchronous
- * issuance Pebble has and must poll the order (as RFC 8555 section 7.4 tells them to). It is
- * vaq.h's pattern without the validation specifics: a bounded ring of jobs under one mutex,
- * a few worker threads, an optional delay before each job (interruptible), and a prompt
- * stop. A job is a function and its argument; the queue calls free_fn on every job it took,
- * whether it ran or was dropped at stop, so nothing leaks. */
+ * issuance Pebble has and must poll the order (as RFC 8555 section 7.4 tells them to). Like
+ * vaq.h it is a thin layer over common/wq.h (a bounded ring, a few worker threads, prompt
+ * stop), adding an optional delay before each job (interruptible) and the fault hold. A job
+ * is a function and its argument; the queue calls free_fn on every job it took, whether it
+ * ran or was dropped at stop, so nothing leaks. */
 #ifndef MOCKCA_ISSUEQ_H
 #define MOCKCA_ISSUEQ_H
 

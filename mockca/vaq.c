@@ -1,20 +1,22 @@
-/* vaq.c: the validation queue (vaq.h): a bounded ring of jobs under one mutex, a condition
- * variable for "work or stop", and worker threads. Sleeps and the stop wait use
- * CLOCK_MONOTONIC so a jump of the wall clock cannot stretch them. */
+/* vaq.c: the validation queue (vaq.h) over the generic worker queue (common/wq.h): a job
+ * is a vaq_item with its strings copied in; the handler sleeps as Pebble's VA does, holds
+ * while the fault hook says so, validates without any lock, and records the result through
+ * wq_commit_begin so that a vaq_free that gave up waiting is never raced. */
 #include "mockca/vaq.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "common/log.h"
+#include "common/wq.h"
 #include "mockca/cconf.h"
 #include "mockca/ratelimit.h"
 
 #define VAQ_STOP_MARGIN_MS 2000
 #define VAQ_DEFAULT_VA_TIMEOUT_MS 10000
 #define VAQ_SLEEP_MAX_S 3600 /* a sleep longer than this is clamped */
+
+_Static_assert(VAQ_MAX_WORKERS <= WQ_MAX_WORKERS, "vaq's worker cap is wq's");
 
 struct vaq_item {
     char challenge_id[STORE_ID_LEN + 1];
@@ -26,20 +28,11 @@ struct vaq_item {
     char account_url[VAQ_URL_MAX + 1];
 };
 
+/* The queue's context. Freed by wq (ctx_free) when the queue goes, which after an
+ * abandoning vaq_free is on the last running worker: its handler still reads cfg. */
 struct vaq {
     struct vaq_config cfg;
-    pthread_mutex_t mu;
-    pthread_cond_t cv; /* signalled on a new job and on stop */
-    /* Held jobs (cfg.hold) wait on their own condition, broadcast only at stop, so that the
-     * signal of a new job always reaches a worker that can take it. */
-    pthread_cond_t hold_cv;
-    struct vaq_item *ring;
-    size_t head, count;
-    bool stop;
-    bool abandoned; /* vaq_free gave up waiting: workers must not touch the store */
-    unsigned live;  /* workers not yet exited */
-    pthread_t threads[VAQ_MAX_WORKERS];
-    unsigned n_threads;
+    struct wq *wq;
 };
 
 static void vaq_item_clear(struct vaq_item *it)
@@ -48,78 +41,51 @@ static void vaq_item_clear(struct vaq_item *it)
     memset(it, 0, sizeof(*it));
 }
 
-static void vaq_destroy(struct vaq *q)
+/* wq's drop: a job still queued at stop (its challenge stays processing). */
+static void vaq_drop(void *job, void *ctx)
 {
-    if (q == NULL)
-        return;
-    for (size_t i = 0; i < q->count; i++)
-        vaq_item_clear(&q->ring[(q->head + i) % q->cfg.capacity]);
-    free(q->ring);
-    pthread_cond_destroy(&q->cv);
-    pthread_cond_destroy(&q->hold_cv);
-    pthread_mutex_destroy(&q->mu);
-    free(q);
+    (void)ctx;
+    vaq_item_clear(job);
 }
 
-static void vaq_deadline(struct timespec *ts, int64_t ms)
+static void vaq_ctx_free(void *ctx)
 {
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
+    free(ctx);
 }
 
 /* Pebble's VA sleeps a random time before each validation (va.go: up to
- * PEBBLE_VA_SLEEPTIME seconds), so that a client which does not poll fails. Returns false
- * when stopping. Lock held on entry and exit. */
-static bool vaq_sleep(struct vaq *q)
+ * PEBBLE_VA_SLEEPTIME seconds), so that a client which does not poll fails. */
+static int64_t vaq_sleep_ms(struct vaq *q)
 {
-    struct timespec until;
     int64_t ms;
 
     if (q->cfg.nosleep || q->cfg.sleep_max_s <= 0)
-        return !q->stop;
+        return 0;
     pthread_mutex_lock(q->cfg.rng_mu);
     ms = (int64_t)prng_below(q->cfg.rng, (uint64_t)q->cfg.sleep_max_s * 1000 + 1);
     pthread_mutex_unlock(q->cfg.rng_mu);
-    vaq_deadline(&until, ms);
-    while (!q->stop) {
-        if (pthread_cond_timedwait(&q->cv, &q->mu, &until) == ETIMEDOUT)
-            break;
-    }
-    return !q->stop;
+    return ms;
 }
 
-/* Holds the job while the fault hook says so (see vaq.h). Lock held on entry and exit;
- * the hook runs without it. Returns false when stopping. */
-static bool vaq_hold(struct vaq *q, const struct vaq_item *it)
+/* Holds the job while the fault hook says so (see vaq.h); the hook runs without any lock.
+ * Returns false when stopping. */
+static bool vaq_hold(struct vaq *q, struct wq *wq, const struct vaq_item *it)
 {
-    struct timespec until;
-
-    while (q->cfg.hold != NULL && !q->stop) {
+    if (q->cfg.hold == NULL)
+        return true;
+    for (;;) {
         int64_t ms = 0;
-        bool held;
 
-        pthread_mutex_unlock(&q->mu);
-        held = q->cfg.hold(q->cfg.hold_ctx, chall_type_name(it->type), it->ident.value,
-                           it->account_url[0] != '\0' ? it->account_url : NULL, &ms);
-        pthread_mutex_lock(&q->mu);
-        if (!held)
-            break;
+        if (!q->cfg.hold(q->cfg.hold_ctx, chall_type_name(it->type), it->ident.value,
+                         it->account_url[0] != '\0' ? it->account_url : NULL, &ms))
+            return wq_sleep(wq, 0);
         if (ms < VAQ_HOLD_MIN_MS)
             ms = VAQ_HOLD_MIN_MS;
         if (ms > VAQ_HOLD_MAX_MS)
             ms = VAQ_HOLD_MAX_MS;
-        vaq_deadline(&until, ms);
-        while (!q->stop) {
-            if (pthread_cond_timedwait(&q->hold_cv, &q->mu, &until) == ETIMEDOUT)
-                break;
-        }
+        if (!wq_sleep(wq, ms))
+            return false;
     }
-    return !q->stop;
 }
 
 static void vaq_validate(struct vaq *q, const struct vaq_item *it, struct va_result *res)
@@ -173,71 +139,49 @@ static void vaq_count_failure(struct vaq *q, const struct vaq_item *it)
     ratelimit_record(q->cfg.limits, key, q->cfg.failed_window_ms);
 }
 
-static void *vaq_worker(void *arg)
+/* Writes the result where the owner reads it: the store, the failed-validation count and
+ * the grader. Only between wq_commit_begin and wq_commit_end: once vaq_free gave up
+ * waiting, all three may be gone. */
+static void vaq_record(struct vaq *q, const struct vaq_item *it, const struct va_result *res)
 {
-    struct vaq *q = arg;
-    struct vaq_item it;
-    struct va_result res;
-    bool free_q = false;
+    enum mc_err e = res->valid ? store_challenge_succeed(q->cfg.store, it->challenge_id)
+                               : store_challenge_fail(q->cfg.store, it->challenge_id, &res->error);
 
-    memset(&it, 0, sizeof(it));
-    pthread_mutex_lock(&q->mu);
-    for (;;) {
-        while (!q->stop && q->count == 0)
-            pthread_cond_wait(&q->cv, &q->mu);
-        if (q->stop)
-            break;
-        it = q->ring[q->head];
-        memset(&q->ring[q->head], 0, sizeof(q->ring[q->head]));
-        q->head = (q->head + 1) % q->cfg.capacity;
-        q->count--;
-        /* An empty ring starts over at slot 0, so a queue that is rarely deep reuses its
-         * first slots: walking the whole ring would touch every page of it (11 MiB for
-         * vaq's 10000 items), which showed as resident growth run after run. */
-        if (q->count == 0)
-            q->head = 0;
-        if (!vaq_sleep(q) || !vaq_hold(q, &it)) {
-            vaq_item_clear(&it);
-            break;
+    log_msg(LOGL_INFO, "va.result", "challenge=%s type=%s ident=%s valid=%d err=%s",
+            it->challenge_id, chall_type_name(it->type), it->ident.value, res->valid ? 1 : 0,
+            res->valid ? "-" : acme_problem_name(res->error.type));
+    if (e != MC_OK)
+        log_msg(LOGL_WARN, "va.store", "challenge=%s err=%s", it->challenge_id, mc_strerror(e));
+    if (!res->valid)
+        vaq_count_failure(q, it);
+    /* With always_valid nothing was looked at, so nothing is graded. */
+    if (!q->cfg.always_valid)
+        cconf_validation(q->cfg.cconf, it->account_url[0] != '\0' ? it->account_url : NULL,
+                         chall_type_name(it->type), res);
+}
+
+/* wq's handler: one validation, on a worker thread. */
+static void vaq_handle(struct wq *wq, void *job, void *ctx)
+{
+    struct vaq *q = ctx;
+    struct vaq_item *it = job;
+    struct va_result res;
+
+    if (wq_sleep(wq, vaq_sleep_ms(q)) && vaq_hold(q, wq, it)) {
+        vaq_validate(q, it, &res);
+        if (wq_commit_begin(wq)) {
+            vaq_record(q, it, &res);
+            wq_commit_end(wq);
         }
-        pthread_mutex_unlock(&q->mu);
-        vaq_validate(q, &it, &res);
-        pthread_mutex_lock(&q->mu);
-        /* Under the queue lock, so vaq_free's "abandoned" and the store's end are ordered
-         * with respect to this write. */
-        if (!q->abandoned) {
-            enum mc_err e = res.valid
-                                ? store_challenge_succeed(q->cfg.store, it.challenge_id)
-                                : store_challenge_fail(q->cfg.store, it.challenge_id, &res.error);
-            log_msg(LOGL_INFO, "va.result", "challenge=%s type=%s ident=%s valid=%d err=%s",
-                    it.challenge_id, chall_type_name(it.type), it.ident.value, res.valid ? 1 : 0,
-                    res.valid ? "-" : acme_problem_name(res.error.type));
-            if (e != MC_OK)
-                log_msg(LOGL_WARN, "va.store", "challenge=%s err=%s", it.challenge_id,
-                        mc_strerror(e));
-            if (!res.valid)
-                vaq_count_failure(q, &it);
-            /* Graded under the lock, like the store write: once abandoned, the grader
-             * may be gone. With always_valid nothing was looked at, so nothing is graded. */
-            if (!q->cfg.always_valid)
-                cconf_validation(q->cfg.cconf, it.account_url[0] != '\0' ? it.account_url : NULL,
-                                 chall_type_name(it.type), &res);
-        }
-        vaq_item_clear(&it);
     }
-    q->live--;
-    free_q = q->abandoned && q->live == 0;
-    pthread_mutex_unlock(&q->mu);
-    if (free_q)
-        vaq_destroy(q);
-    return NULL;
+    vaq_item_clear(it);
 }
 
 enum mc_err vaq_new(const struct vaq_config *cfg, struct vaq **out)
 {
     struct vaq *q = NULL;
-    pthread_condattr_t ca;
-    enum mc_err e = MC_ERR_NOMEM;
+    struct wq_config wc;
+    enum mc_err e;
 
     *out = NULL;
     if (cfg == NULL || cfg->store == NULL || cfg->va == NULL || cfg->rng == NULL ||
@@ -253,27 +197,17 @@ enum mc_err vaq_new(const struct vaq_config *cfg, struct vaq **out)
         q->cfg.capacity = VAQ_DEFAULT_CAPACITY;
     if (q->cfg.sleep_max_s > VAQ_SLEEP_MAX_S)
         q->cfg.sleep_max_s = VAQ_SLEEP_MAX_S;
-    q->ring = calloc(q->cfg.capacity, sizeof(*q->ring));
-    if (q->ring == NULL) {
-        free(q);
-        return MC_ERR_NOMEM;
-    }
-    pthread_mutex_init(&q->mu, NULL);
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&q->cv, &ca);
-    pthread_cond_init(&q->hold_cv, &ca);
-    pthread_condattr_destroy(&ca);
-    pthread_mutex_lock(&q->mu);
-    for (unsigned i = 0; i < q->cfg.workers; i++) {
-        if (pthread_create(&q->threads[i], NULL, vaq_worker, q) != 0)
-            break;
-        q->n_threads++;
-        q->live++;
-    }
-    pthread_mutex_unlock(&q->mu);
-    if (q->n_threads == 0) {
-        vaq_destroy(q);
+    memset(&wc, 0, sizeof(wc));
+    wc.job_size = sizeof(struct vaq_item);
+    wc.capacity = q->cfg.capacity;
+    wc.workers = q->cfg.workers;
+    wc.handler = vaq_handle;
+    wc.drop = vaq_drop;
+    wc.ctx = q;
+    wc.ctx_free = vaq_ctx_free;
+    e = wq_new(&wc, &q->wq);
+    if (e != MC_OK) {
+        free(q); /* wq_new does not call ctx_free when it fails */
         return e;
     }
     *out = q;
@@ -296,7 +230,7 @@ static bool vaq_copy(char *dst, size_t n, const char *src)
 enum mc_err vaq_push(struct vaq *q, const struct vaq_job *job)
 {
     struct vaq_item it;
-    enum mc_err e = MC_OK;
+    enum mc_err e;
 
     if (q == NULL || job == NULL || job->ident == NULL || job->ident->value == NULL)
         return MC_ERR_INVALID;
@@ -313,76 +247,26 @@ enum mc_err vaq_push(struct vaq *q, const struct vaq_job *job)
     it.ident.value = strdup(job->ident->value);
     if (it.ident.value == NULL)
         return MC_ERR_NOMEM;
-    pthread_mutex_lock(&q->mu);
-    if (q->stop) {
-        e = MC_ERR_STATE;
-    } else if (q->count >= q->cfg.capacity) {
-        e = MC_ERR_LIMIT;
-    } else {
-        q->ring[(q->head + q->count) % q->cfg.capacity] = it;
-        q->count++;
-        memset(&it, 0, sizeof(it));
-        pthread_cond_signal(&q->cv);
-    }
-    pthread_mutex_unlock(&q->mu);
-    vaq_item_clear(&it);
+    e = wq_push(q->wq, &it);
+    if (e != MC_OK)
+        vaq_item_clear(&it); /* not taken: still ours */
     return e;
 }
 
 size_t vaq_pending(struct vaq *q)
 {
-    size_t n;
-
-    if (q == NULL)
-        return 0;
-    pthread_mutex_lock(&q->mu);
-    n = q->count;
-    pthread_mutex_unlock(&q->mu);
-    return n;
+    return q != NULL ? wq_pending(q->wq) : 0;
 }
 
 void vaq_free(struct vaq *q)
 {
-    struct timespec until;
     int64_t wait_ms;
-    bool joined[VAQ_MAX_WORKERS];
-    bool all = true, free_q = false;
 
     if (q == NULL)
         return;
-    pthread_mutex_lock(&q->mu);
-    q->stop = true;
-    pthread_cond_broadcast(&q->cv);
-    pthread_cond_broadcast(&q->hold_cv);
-    pthread_mutex_unlock(&q->mu);
     wait_ms = (q->cfg.va->timeout_ms > 0 ? q->cfg.va->timeout_ms : VAQ_DEFAULT_VA_TIMEOUT_MS) +
               VAQ_STOP_MARGIN_MS;
-    /* pthread_timedjoin_np takes a CLOCK_REALTIME deadline. */
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += wait_ms / 1000;
-    until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
-    for (unsigned i = 0; i < q->n_threads; i++) {
-        joined[i] = pthread_timedjoin_np(q->threads[i], NULL, &until) == 0;
-        if (!joined[i])
-            all = false;
-    }
-    if (all) {
-        vaq_destroy(q);
-        return;
-    }
-    /* A validation overran its own timeout: leave it; the last worker out frees q. */
-    log_msg(LOGL_WARN, "va.stop", "err=%s", "validation_still_running");
-    for (unsigned i = 0; i < q->n_threads; i++)
-        if (!joined[i])
-            pthread_detach(q->threads[i]);
-    pthread_mutex_lock(&q->mu);
-    q->abandoned = true;
-    free_q = q->live == 0;
-    pthread_mutex_unlock(&q->mu);
-    if (free_q)
-        vaq_destroy(q);
+    /* q is freed by wq (vaq_ctx_free): at once, or when an overrunning validation ends. */
+    if (!wq_free(q->wq, wait_ms))
+        log_msg(LOGL_WARN, "va.stop", "err=%s", "validation_still_running");
 }

@@ -1,7 +1,8 @@
 /* Unit tests for mockca/issueq.c, the issuance queue: jobs run once each and are freed;
  * a full queue refuses; stop drops queued jobs (freeing them) and cuts delays short; an
  * emptied ring starts over at slot 0 (so a shallow queue keeps touching the same few pages).
- * The .c is included to read the ring's head. */
+ * The .c files are included to read the ring's head (issueq's ring is common/wq.c's). */
+#include "../../common/wq.c"
 #include "../../mockca/issueq.c"
 
 #include <check.h>
@@ -68,10 +69,10 @@ START_TEST(test_runs_and_frees)
     ck_assert_int_eq(atomic_load(&g_ran), 20);
     ck_assert_int_eq(atomic_load(&g_freed), 20);
     /* Drained: the ring starts over at slot 0. */
-    pthread_mutex_lock(&q->mu);
-    ck_assert_uint_eq(q->count, 0);
-    ck_assert_uint_eq(q->head, 0);
-    pthread_mutex_unlock(&q->mu);
+    pthread_mutex_lock(&q->wq->mu);
+    ck_assert_uint_eq(q->wq->count, 0);
+    ck_assert_uint_eq(q->wq->head, 0);
+    pthread_mutex_unlock(&q->wq->mu);
     ck_assert_uint_eq(issueq_pending(q), 0);
     issueq_free(q);
 }
