@@ -21,7 +21,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 
 #include "common/clock.h"
 #include "common/file.h"
@@ -31,6 +30,7 @@
 #include "common/report.h"
 #include "dnsmock/dnsmock.h"
 #include "mockca/acme/render.h"
+#include "mockca/fetch.h"
 #include "mockca/mockca.h"
 #include "mockca/scenario.h"
 #include "mockca/transcript.h"
@@ -482,60 +482,42 @@ static uint16_t run_hold_port(int *held)
     return port;
 }
 
-static size_t run_curl_sink(char *p, size_t size, size_t n, void *arg)
-{
-    char **buf = arg;
-    size_t have = *buf != NULL ? strlen(*buf) : 0, add = size * n;
-    char *nb;
-
-    if (have + add > 1024 * 1024)
-        return 0;
-    nb = realloc(*buf, have + add + 1);
-    if (nb == NULL)
-        return 0;
-    memcpy(nb + have, p, add);
-    nb[have + add] = '\0';
-    *buf = nb;
-    return add;
-}
-
 /* POSTs body (JSON text) to the embedded dnsmock's management API (plain HTTP on
- * loopback); the answer's JSON in *out (may be NULL). */
+ * loopback, an IP literal in base, so nothing is resolved); the answer's JSON in *out (may
+ * be NULL). */
 static enum mc_err run_dns_post(const char *base, const char *path, const char *body, cJSON **out,
                                 char *err, size_t errn)
 {
-    CURL *h = curl_easy_init();
-    char url[256], *resp = NULL;
-    long code = 0;
-    enum mc_err e = MC_ERR_IO;
-    CURLcode rc;
+    struct fetch_request req;
+    struct fetch_response resp;
+    char url[256];
+    enum mc_err e = MC_ERR_IO, fe;
 
     if (out != NULL)
         *out = NULL;
-    if (h == NULL)
-        return MC_ERR_NOMEM;
-    snprintf(url, sizeof(url), "%s%s", base, path);
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, 10L);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, run_curl_sink);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &resp);
-    rc = curl_easy_perform(h);
-    if (rc == CURLE_OK)
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-    if (rc != CURLE_OK || code != 200) {
-        snprintf(err, errn, "dnsmock %s: %s%.200s", path,
-                 rc != CURLE_OK ? curl_easy_strerror(rc) : "refused: ",
-                 rc == CURLE_OK && resp != NULL ? resp : "");
+    memset(&resp, 0, sizeof(resp));
+    if ((size_t)snprintf(url, sizeof(url), "%s%s", base, path) >= sizeof(url)) {
+        snprintf(err, errn, "dnsmock %s: URL too long", path);
+        return MC_ERR_TOO_BIG;
+    }
+    memset(&req, 0, sizeof(req));
+    req.method = "POST";
+    req.url = url;
+    req.body = body;
+    req.body_len = strlen(body);
+    req.body_max = 1024 * 1024;
+    req.timeout_ms = 10000;
+    fe = fetch_do(&req, &resp);
+    if (fe != MC_OK || resp.status != 200) {
+        snprintf(err, errn, "dnsmock %s: %s%.200s", path, fe != MC_OK ? resp.err : "refused: ",
+                 fe == MC_OK && resp.body != NULL ? resp.body : "");
         goto out;
     }
     e = MC_OK;
-    if (out != NULL && resp != NULL && json_parse(resp, strlen(resp), 1024 * 1024, 32, out) != MC_OK)
+    if (out != NULL && json_parse(resp.body, resp.body_len, 1024 * 1024, 32, out) != MC_OK)
         *out = NULL;
 out:
-    free(resp);
-    curl_easy_cleanup(h);
+    fetch_response_free(&resp);
     return e;
 }
 

@@ -1,5 +1,5 @@
 /* mockca/va.c: the validation authority. Each call is self-contained (its own resolver,
- * curl handle, SSL_CTX), so callers may run validations on any thread.
+ * connections, SSL_CTX; http through fetch.h), so callers may run validations on any thread.
  *
  * Problem types, chosen to match Pebble's va/va.go where it has an answer and Boulder's
  * where Pebble is vaguer:
@@ -27,7 +27,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <ldns/ldns.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -37,12 +36,13 @@
 #include "common/b64url.h"
 #include "common/log.h"
 #include "common/x509.h"
+#include "mockca/fetch.h"
 
 #define VA_DEFAULT_TIMEOUT_MS 10000
-#define VA_CNAME_MAX 8  /* CNAME hops we follow ourselves when a server did not */
-#define VA_NAME_MAX 256 /* a DNS name in text with a trailing dot, plus NUL */
-#define VA_URL_MAX 2048 /* a redirect target longer than this is refused */
-#define VA_TXT_MAX 4096 /* one TXT value, its strings joined */
+#define VA_CNAME_MAX 8           /* CNAME hops we follow ourselves when a server did not */
+#define VA_NAME_MAX 256          /* a DNS name in text with a trailing dot, plus NUL */
+#define VA_URL_MAX FETCH_URL_MAX /* a redirect target longer than this is refused */
+#define VA_TXT_MAX 4096          /* one TXT value, its strings joined */
 #define VA_ALPN "acme-tls/1"
 
 /* Monotonic milliseconds: deadlines must not move when the wall clock (or the CA's virtual
@@ -342,41 +342,18 @@ static bool va_resolve(const struct va_config *cfg, const char *host, int64_t de
 struct va_body {
     char buf[VA_HTTP_BODY_MAX + 1];
     size_t n;
-    bool over;
 };
 
-static size_t va_http_write(char *data, size_t size, size_t nmemb, void *arg)
+/* Maps a failed fetch to a problem: nothing listening, timeouts and broken answers are
+ * connection, a failed TLS handshake (after an https redirect) is tls. */
+static void va_fetch_problem(enum mc_err e, const char *url, const char *addr,
+                             const struct fetch_response *r, struct va_result *out)
 {
-    struct va_body *b = arg;
-    size_t add = size * nmemb;
-    if (add > VA_HTTP_BODY_MAX - b->n) {
-        b->over = true;
-        return 0; /* aborts the transfer: CURLE_WRITE_ERROR */
-    }
-    memcpy(b->buf + b->n, data, add);
-    b->n += add;
-    b->buf[b->n] = '\0';
-    return add;
-}
-
-/* Maps a failed transfer to a problem: nothing listening and timeouts are connection,
- * a failed TLS handshake (after an https redirect) is tls. */
-static void va_curl_problem(CURLcode rc, const char *url, const char *addr, const char *errbuf,
-                            struct va_result *out)
-{
-    enum acme_problem t = ACME_P_CONNECTION;
-    switch (rc) {
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CERTPROBLEM:
-    case CURLE_SSL_CIPHER:
-        t = ACME_P_TLS;
-        break;
-    default:
-        break;
-    }
+    enum acme_problem t = e == MC_ERR_CRYPTO ? ACME_P_TLS : ACME_P_CONNECTION;
+    if (e == MC_ERR_NOMEM)
+        t = ACME_P_SERVER_INTERNAL;
     acme_error_set(&out->error, t, 0, "fetching %s (at %s): %s", url, addr,
-                   errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc));
+                   r->err[0] != '\0' ? r->err : mc_strerror(e));
 }
 
 /* Trailing whitespace a client's web server may add (Pebble's cutset). */
@@ -387,116 +364,90 @@ static size_t va_trim_len(const char *s, size_t n)
     return n;
 }
 
-/* One GET of url with redirects off. Resolves its host through our DNS and pins curl to
- * that address with CURLOPT_RESOLVE, so curl never asks the system resolver. On a
- * redirect, *next is the absolute target (new string); else NULL and *status, body set. */
+/* One GET of url with redirects off. Resolves its host through our DNS and hands fetch.c
+ * that address, so the system resolver is never asked. On a redirect, *next is the
+ * absolute target (new string); else NULL and *status, body set. */
 static bool va_http_get(const struct va_config *cfg, const char *url, int64_t deadline, char *addr,
                         size_t addrn, long *status, struct va_body *body, char **next,
                         struct va_result *out)
 {
-    CURL *c = NULL;
-    CURLU *u = NULL;
-    struct curl_slist *pin = NULL;
-    char *scheme = NULL, *host = NULL, *port = NULL, *redir = NULL;
-    char hostbuf[VA_NAME_MAX], pinline[VA_NAME_MAX + 80], errbuf[CURL_ERROR_SIZE] = "";
+    struct fetch_url *u = NULL;
+    struct fetch_request req;
+    struct fetch_response resp;
     bool ok = false;
-    CURLcode rc;
-    size_t hl;
     int64_t left;
+    enum mc_err e;
 
+    memset(&resp, 0, sizeof(resp));
     *next = NULL;
     *status = 0;
     body->n = 0;
-    body->over = false;
     body->buf[0] = '\0';
-    u = curl_url();
-    if (u == NULL || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK) {
-        acme_error_set(&out->error, ACME_P_CONNECTION, 0, "URL %s does not parse", url);
-        goto out;
-    }
-    if (strcasecmp(scheme, "http") != 0 && strcasecmp(scheme, "https") != 0) {
-        acme_error_set(&out->error, ACME_P_CONNECTION, 0,
-                       "redirect to %s: only http and https are followed", url);
-        goto out;
-    }
-    /* curl gives an IPv6 literal in brackets; our resolver wants it bare. */
-    hl = strlen(host);
-    if (hl >= sizeof(hostbuf)) {
-        acme_error_set(&out->error, ACME_P_CONNECTION, 0, "host name in %s too long", url);
-        goto out;
-    }
-    if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') {
-        memcpy(hostbuf, host + 1, hl - 2);
-        hostbuf[hl - 2] = '\0';
-    } else {
-        memcpy(hostbuf, host, hl + 1);
-    }
-    if (!va_resolve(cfg, hostbuf, deadline, addr, addrn, out))
-        goto out;
-    if (strchr(addr, ':') != NULL)
-        snprintf(pinline, sizeof(pinline), "%s:%s:[%s]", host, port, addr);
-    else
-        snprintf(pinline, sizeof(pinline), "%s:%s:%s", host, port, addr);
-    pin = curl_slist_append(NULL, pinline);
-    c = curl_easy_init();
-    if (pin == NULL || c == NULL) {
+    u = malloc(sizeof(*u));
+    if (u == NULL) {
         acme_error_set(&out->error, ACME_P_SERVER_INTERNAL, 0, "out of memory");
         goto out;
     }
+    e = fetch_url_parse(url, u);
+    if (e != MC_OK) {
+        /* Only a redirect target can get here (ours are built valid): say so. */
+        if (strncasecmp(url, "http://", 7) != 0 && strncasecmp(url, "https://", 8) != 0)
+            acme_error_set(&out->error, ACME_P_CONNECTION, 0,
+                           "redirect to %s: only http and https are followed", url);
+        else
+            acme_error_set(&out->error, ACME_P_CONNECTION, 0, "URL %s does not parse", url);
+        goto out;
+    }
+    if (!va_resolve(cfg, u->host, deadline, addr, addrn, out))
+        goto out;
     left = va_left_ms(deadline);
     if (left <= 0) {
         acme_error_set(&out->error, ACME_P_CONNECTION, 0, "fetching %s: validation timed out", url);
         goto out;
     }
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_RESOLVE, pin);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L); /* we follow, resolving with our DNS */
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)left);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)left);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "mockca-va");
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L); /* as Let's Encrypt's VA on redirects */
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, va_http_write);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
-    rc = curl_easy_perform(c);
-    if (rc == CURLE_WRITE_ERROR && body->over) {
+    memset(&req, 0, sizeof(req));
+    req.url = url;
+    req.addr = addr;
+    req.user_agent = "mockca-va";
+    req.body_max = VA_HTTP_BODY_MAX;
+    req.timeout_ms = left;
+    e = fetch_do(&req, &resp);
+    if (e == MC_ERR_TOO_BIG && resp.body_over_cap) {
         acme_error_set(&out->error, ACME_P_UNAUTHORIZED, 0,
                        "response from %s is larger than %d bytes", url, VA_HTTP_BODY_MAX);
         goto out;
     }
-    if (rc != CURLE_OK) {
-        va_curl_problem(rc, url, addr, errbuf, out);
+    if (e != MC_OK) {
+        va_fetch_problem(e, url, addr, &resp, out);
         goto out;
     }
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
-    if (*status >= 300 && *status < 400 &&
-        curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &redir) == CURLE_OK && redir != NULL) {
-        if (strlen(redir) > VA_URL_MAX) {
+    *status = resp.status;
+    memcpy(body->buf, resp.body, resp.body_len); /* fetch capped it at VA_HTTP_BODY_MAX */
+    body->n = resp.body_len;
+    body->buf[body->n] = '\0';
+    if (*status >= 300 && *status < 400 && resp.location != NULL) {
+        e = fetch_url_join(url, resp.location, next);
+        if (e == MC_ERR_TOO_BIG) {
             acme_error_set(&out->error, ACME_P_CONNECTION, 0, "redirect from %s too long", url);
             goto out;
         }
-        *next = strdup(redir);
-        if (*next == NULL) {
+        if (e == MC_ERR_NOMEM) {
             acme_error_set(&out->error, ACME_P_SERVER_INTERNAL, 0, "out of memory");
+            goto out;
+        }
+        if (e != MC_OK) {
+            char shown[128];
+            snprintf(shown, sizeof(shown), "%.100s", resp.location);
+            acme_error_set(&out->error, ACME_P_CONNECTION, 0,
+                           "redirect from %s to \"%s\": only http and https URLs are followed", url,
+                           shown);
             goto out;
         }
     }
     ok = true;
 out:
-    curl_easy_cleanup(c);
-    curl_slist_free_all(pin);
-    curl_free(scheme);
-    curl_free(host);
-    curl_free(port);
-    curl_url_cleanup(u);
+    fetch_response_free(&resp);
+    free(u);
     return ok;
 }
 
@@ -546,7 +497,7 @@ void va_http01(const struct va_config *cfg, const struct ident *id, const char *
             goto out;
         }
         log_msg(LOGL_DEBUG, "va.http01.redirect", "from=%s to=%s", url, next);
-        memcpy(url, next, strlen(next) + 1); /* va_http_get capped it at VA_URL_MAX */
+        memcpy(url, next, strlen(next) + 1); /* fetch_url_join capped it at FETCH_URL_MAX */
         free(next);
         next = NULL;
     }

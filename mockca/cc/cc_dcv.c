@@ -10,12 +10,12 @@
 #include <strings.h>
 #include <sys/time.h>
 
-#include <curl/curl.h>
 #include <ldns/ldns.h>
 
 #include "common/json.h"
 #include "common/log.h"
 #include "mockca/cc/cc_int.h"
+#include "mockca/fetch.h"
 #include "mockca/va.h"
 
 #define CC_HTTP_MAX 4096 /* fileauth.txt holds one value or a few tokens */
@@ -161,61 +161,37 @@ static void cc_dns_addr(const struct cc_server *cc, const char *name, char *out,
 
 /* ---- HTTP --------------------------------------------------------------------------- */
 
-struct cc_buf {
-    char d[CC_HTTP_MAX + 1];
-    size_t n;
-};
-
-static size_t cc_http_write(char *data, size_t size, size_t nmemb, void *arg)
-{
-    struct cc_buf *b = arg;
-    size_t len = size * nmemb;
-    if (b->n + len > CC_HTTP_MAX)
-        return 0; /* over the cap: the fetch fails */
-    memcpy(b->d + b->n, data, len);
-    b->n += len;
-    b->d[b->n] = '\0';
-    return len;
-}
-
-/* GET http://name:<http_port>path, name resolved through the DNS server. New body or NULL. */
+/* GET http://name:<http_port>path, name resolved through the DNS server. New body or NULL
+ * (no address, no 200 answer, or a body over CC_HTTP_MAX). */
 static char *cc_http_get(const struct cc_server *cc, const char *name, const char *path)
 {
-    CURL *h = NULL;
-    struct curl_slist *rs = NULL;
-    struct cc_buf *b = NULL;
-    char addr[64], url[600], resolve[400];
-    long code = 0;
+    struct fetch_request req;
+    struct fetch_response resp;
+    char addr[64], url[600];
     char *out = NULL;
+    enum mc_err e;
 
     cc_dns_addr(cc, name, addr, sizeof(addr));
     if (addr[0] == '\0')
         return NULL;
-    b = calloc(1, sizeof(*b));
-    h = curl_easy_init();
-    if (b == NULL || h == NULL)
-        goto out;
-    snprintf(url, sizeof(url), "http://%s:%u%s", name, (unsigned)cc->http_port, path);
-    snprintf(resolve, sizeof(resolve), strchr(addr, ':') != NULL ? "%s:%u:[%s]" : "%s:%u:%s", name,
-             (unsigned)cc->http_port, addr);
-    rs = curl_slist_append(NULL, resolve);
-    if (rs == NULL)
-        goto out;
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_RESOLVE, rs);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, cc_http_write);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)cc->dcv_timeout_ms);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L); /* the exact FQDN only (A4) */
-    if (curl_easy_perform(h) == CURLE_OK &&
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK && code == 200)
-        out = strdup(b->d);
-out:
-    curl_slist_free_all(rs);
-    curl_easy_cleanup(h);
-    free(b);
+    if ((size_t)snprintf(url, sizeof(url), "http://%s:%u%s", name, (unsigned)cc->http_port, path) >=
+        sizeof(url))
+        return NULL;
+    memset(&req, 0, sizeof(req));
+    req.url = url;
+    req.addr = addr;
+    req.user_agent = "mockca-dcv";
+    req.body_max = CC_HTTP_MAX;
+    req.timeout_ms = cc->dcv_timeout_ms;
+    /* Redirects are not followed: the file must be at the exact FQDN (A4). */
+    e = fetch_do(&req, &resp);
+    if (e == MC_OK && resp.status == 200) {
+        out = resp.body;
+        resp.body = NULL;
+    } else if (e != MC_OK) {
+        log_msg(LOGL_DEBUG, "cc.dcv.http", "url=%s err=%s", url, mc_strerror(e));
+    }
+    fetch_response_free(&resp);
     return out;
 }
 

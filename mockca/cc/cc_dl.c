@@ -1,17 +1,18 @@
 /* cc_dl.c: certificate downloads (A7): single PEM bundles, PKCS#7, the zip formats (built
- * with libzip), the chain JSON, and the intermediates list. */
+ * with cc_zip.h), the chain JSON, and the intermediates list. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/pkcs7.h>
-#include <zip.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/pem.h"
 #include "common/x509.h"
 #include "mockca/cc/cc_int.h"
+#include "mockca/cc/cc_zip.h"
 
 /* leaf, the intermediates (issuing first), the root: a new stack of new references. */
 static STACK_OF(X509) *cc_chain_certs(struct cc_server *cc, const struct cc_cert *x)
@@ -137,59 +138,29 @@ struct cc_zfile {
     char *data;
 };
 
-/* A zip archive of files, in memory. */
-static bool cc_zip(const struct cc_zfile *files, size_t n, char **out, size_t *outlen)
+/* A zip archive of files (NUL-terminated text), in memory, stamped with mtime_s. */
+static bool cc_zip(const struct cc_zfile *files, size_t n, int64_t mtime_s, char **out,
+                   size_t *outlen)
 {
-    zip_error_t ze;
-    zip_source_t *src = NULL;
-    zip_t *za = NULL;
-    bool ok = false;
-    zip_int64_t len;
+    struct cc_zip_entry ents[3];
+    uint8_t *z = NULL;
+    enum mc_err e;
 
     *out = NULL;
-    zip_error_init(&ze);
-    src = zip_source_buffer_create(NULL, 0, 0, &ze);
-    if (src == NULL)
-        goto out;
-    zip_source_keep(src);
-    za = zip_open_from_source(src, ZIP_TRUNCATE, &ze);
-    if (za == NULL)
-        goto out;
+    if (n > sizeof(ents) / sizeof(ents[0]))
+        return false;
     for (size_t i = 0; i < n; i++) {
-        zip_source_t *fs = zip_source_buffer(za, files[i].data, strlen(files[i].data), 0);
-        if (fs == NULL)
-            goto out;
-        if (zip_file_add(za, files[i].name, fs, ZIP_FL_ENC_UTF_8) < 0) {
-            zip_source_free(fs);
-            goto out;
-        }
+        ents[i].name = files[i].name;
+        ents[i].data = files[i].data;
+        ents[i].len = strlen(files[i].data);
     }
-    if (zip_close(za) != 0)
-        goto out;
-    za = NULL;
-    if (zip_source_open(src) != 0)
-        goto out;
-    if (zip_source_seek(src, 0, SEEK_END) != 0 || (len = zip_source_tell(src)) <= 0 ||
-        zip_source_seek(src, 0, SEEK_SET) != 0) {
-        zip_source_close(src);
-        goto out;
+    e = cc_zip_build(ents, n, mtime_s, &z, outlen);
+    if (e != MC_OK) {
+        log_msg(LOGL_WARN, "cc.zip", "err=%s", mc_strerror(e));
+        return false;
     }
-    *out = malloc((size_t)len);
-    if (*out != NULL && zip_source_read(src, *out, (zip_uint64_t)len) == len) {
-        *outlen = (size_t)len;
-        ok = true;
-    }
-    zip_source_close(src);
-out:
-    if (za != NULL)
-        zip_discard(za);
-    zip_source_free(src);
-    zip_error_fini(&ze);
-    if (!ok) {
-        free(*out);
-        *out = NULL;
-    }
-    return ok;
+    *out = (char *)z;
+    return true;
 }
 
 /* The leaf's file name as DigiCert's zips name it: the common name, '*' as "star", dots
@@ -287,7 +258,7 @@ static void cc_send_format(struct cc_ctx *c, const struct cc_cert *x, const char
         bool ok = true;
         for (size_t i = 0; i < nz; i++)
             ok = ok && zf[i].data != NULL;
-        if (ok && cc_zip(zf, nz, &body, &blen))
+        if (ok && cc_zip(zf, nz, clock_now(c->cc->clock), &body, &blen))
             ctype = "application/zip";
         for (size_t i = 0; i < nz; i++)
             free(zf[i].data);
