@@ -2,7 +2,18 @@
  * revocation registry, and the OCSP (RFC 6960) and CRL (RFC 5280) views of it.
  *
  * The chains are built once in ca_new and never change, so readers of them take no lock;
- * the registry (a hash table of issued serials) and the CRL number sit behind one mutex. */
+ * the registry and the CRL number sit behind one mutex.
+ *
+ * The registry holds nothing per good certificate. A leaf's serial is a keyed permutation
+ * (AES-128 under a key made in ca_new, cycle-walked onto the serials whose top bits are
+ * 01) of its sequence number and its notAfter, so the status of a serial is read back
+ * from the serial itself: one we issued decrypts to a sequence number already handed out,
+ * and its notAfter says how long it stays answerable. Only revoked serials get an entry
+ * (the CRL lists them), and a count of live certificates per notAfter second gives
+ * ca_registry_count and the CA_MAX_CERTS bound. Pebble keeps an entry per certificate
+ * forever; an entry per certificate here (64 bytes, plus its bucket) made mockca's memory
+ * grow with every issuance for as long as the certificates lived (five years by Pebble's
+ * default validity), which retention of finished objects cannot undo. */
 #include "mockca/ca.h"
 
 #include <arpa/inet.h>
@@ -46,6 +57,10 @@
 #define CA_OCSP_REQ_MAX (64 * 1024)
 #define CA_OCSP_IDS_MAX 100
 #define CA_BUCKETS_MIN 1024
+/* Cycle walking leaves the set of serials with top bits 01 with probability 3/4 per step,
+ * so 256 steps fail with probability (3/4)^256, about 1e-32. */
+#define CA_SERIAL_WALK_MAX 256
+#define CA_SEQ_MAX (((uint64_t)1 << 62) - 1)
 #define CA_BUCKETS_MAX ((size_t)1 << 21) /* above CA_MAX_CERTS: chains stay short */
 
 struct ca_issuer {
@@ -72,13 +87,20 @@ struct ca_entry {
     bool revoked;
 };
 
-/* Registry entries come from slabs of CA_SLAB_ENTRIES, reused through a free list, not
- * one malloc each: an entry lives as long as its certificate (Pebble's default validity is
- * five years), so entries malloc'ed one by one end up scattered over the heap pages that
- * every issuance's short-lived objects use, and each pins its page after those objects
- * are swept (the resident growth of about 1 MiB per 200 issuances that
- * tests/bench/mockca_bench.sh showed even with everything else dropped). Slabs are
- * kept until ca_free: memory follows the peak number of live certificates. */
+/* Live certificates per notAfter second, ascending: certificates issued in the same second
+ * with the same validity share one, so under load this is a handful of entries per second
+ * of issuance, not one per certificate. */
+struct ca_expiry {
+    int64_t not_after;
+    uint64_t n;
+};
+
+/* Registry entries (revoked serials only) come from slabs of CA_SLAB_ENTRIES, reused
+ * through a free list, not one malloc each: an entry lives as long as its certificate
+ * (Pebble's default validity is five years), and entries malloc'ed one by one end up
+ * scattered over the heap pages that every issuance's short-lived objects use, each
+ * pinning its page after those objects are swept. Slabs are kept until ca_free: memory
+ * follows the peak number of live revoked certificates. */
 #define CA_SLAB_ENTRIES 256
 
 struct ca_slab {
@@ -97,9 +119,14 @@ struct ca {
     const struct mc_clock *clock;
 
     pthread_mutex_t lock; /* guards everything below */
-    struct ca_entry **buckets;
+    EVP_CIPHER_CTX *ser_enc, *ser_dec; /* the serial permutation (AES-128-ECB, no padding) */
+    uint64_t next_seq;                 /* the next leaf's sequence number, from 1 */
+    struct ca_expiry *exp;             /* live certificates per notAfter, ascending */
+    size_t nexp, capexp;
+    size_t count;             /* live certificates: the sum over exp[] */
+    struct ca_entry **buckets; /* revoked serials */
     size_t nbuckets;
-    size_t count;
+    size_t nrev;
     struct ca_entry *revoked; /* head of the revoked list */
     uint64_t crl_number;
     struct ca_slab *slabs;      /* newest first */
@@ -146,6 +173,168 @@ static void hex_lower(const uint8_t *b, size_t n, char *out)
         out[2 * i + 1] = digits[b[i] & 0x0f];
     }
     out[2 * n] = '\0';
+}
+
+static bool serial_in_set(const uint8_t b[CA_SERIAL_BYTES])
+{
+    return (b[0] & 0xc0) == 0x40; /* positive, no leading zero byte */
+}
+
+/* One direction of the serial permutation, restricted to serial_in_set by cycle walking:
+ * apply the cipher until the result is in the set (the inverse walks back the same path).
+ * False on a cipher error or a walk longer than CA_SERIAL_WALK_MAX. Caller holds ca->lock
+ * (the contexts are shared). */
+static bool serial_walk(EVP_CIPHER_CTX *c, const uint8_t in[CA_SERIAL_BYTES],
+                        uint8_t out[CA_SERIAL_BYTES])
+{
+    uint8_t cur[CA_SERIAL_BYTES];
+
+    memcpy(cur, in, sizeof(cur));
+    for (int i = 0; i < CA_SERIAL_WALK_MAX; i++) {
+        int outl = 0;
+
+        if (EVP_CipherUpdate(c, out, &outl, cur, CA_SERIAL_BYTES) != 1 ||
+            outl != CA_SERIAL_BYTES)
+            return false;
+        if (serial_in_set(out))
+            return true;
+        memcpy(cur, out, sizeof(cur));
+    }
+    return false;
+}
+
+/* The serial of leaf number seq with notAfter na. Caller holds ca->lock. */
+static bool serial_encode(struct ca *ca, uint64_t seq, int64_t na,
+                          uint8_t serial[CA_SERIAL_BYTES])
+{
+    uint8_t p[CA_SERIAL_BYTES];
+
+    for (int i = 0; i < 8; i++) {
+        p[7 - i] = (uint8_t)(seq >> (8 * i));
+        p[15 - i] = (uint8_t)((uint64_t)na >> (8 * i));
+    }
+    p[0] = (uint8_t)((p[0] & 0x3f) | 0x40);
+    return serial_walk(ca->ser_enc, p, serial);
+}
+
+/* Whether serial is one this CA issued, and its notAfter. Caller holds ca->lock. A serial
+ * not made by serial_encode decodes to a sequence number far beyond next_seq (or to a
+ * notAfter no certificate can have) but with probability about issued / 2^62. */
+static bool serial_decode(struct ca *ca, const uint8_t serial[CA_SERIAL_BYTES], int64_t *na)
+{
+    uint8_t p[CA_SERIAL_BYTES];
+    uint64_t seq = 0, t = 0;
+
+    if (!serial_in_set(serial) || !serial_walk(ca->ser_dec, serial, p))
+        return false;
+    for (int i = 0; i < 8; i++) {
+        seq = (seq << 8) | p[i];
+        t = (t << 8) | p[8 + i];
+    }
+    seq &= CA_SEQ_MAX;
+    if (seq == 0 || seq >= ca->next_seq || t > (uint64_t)CA_TIME_MAX)
+        return false;
+    *na = (int64_t)t;
+    return true;
+}
+
+/* Whether serial names a certificate the registry still answers for: issued here and not
+ * expired for longer than CA_PRUNE_GRACE_S. Caller holds ca->lock. */
+static bool serial_live(struct ca *ca, const uint8_t serial[CA_SERIAL_BYTES], int64_t *na)
+{
+    return serial_decode(ca, serial, na) && *na >= clock_now(ca->clock) - CA_PRUNE_GRACE_S;
+}
+
+/* A fresh AES-128 key for the serial permutation: serials stay unpredictable (CA/B asks
+ * for 64 random bits; these are 126 bits no outsider can tell from random). */
+static enum mc_err serial_keys(struct ca *ca)
+{
+    uint8_t key[16];
+    enum mc_err err = MC_ERR_CRYPTO;
+
+    ca->ser_enc = EVP_CIPHER_CTX_new();
+    ca->ser_dec = EVP_CIPHER_CTX_new();
+    if (ca->ser_enc == NULL || ca->ser_dec == NULL)
+        return MC_ERR_NOMEM;
+    if (RAND_bytes(key, sizeof(key)) != 1)
+        goto out;
+    if (EVP_CipherInit_ex(ca->ser_enc, EVP_aes_128_ecb(), NULL, key, NULL, 1) != 1 ||
+        EVP_CipherInit_ex(ca->ser_dec, EVP_aes_128_ecb(), NULL, key, NULL, 0) != 1 ||
+        EVP_CIPHER_CTX_set_padding(ca->ser_enc, 0) != 1 ||
+        EVP_CIPHER_CTX_set_padding(ca->ser_dec, 0) != 1)
+        goto out;
+    err = MC_OK;
+out:
+    OPENSSL_cleanse(key, sizeof(key));
+    return err;
+}
+
+/* Counts one more live certificate with notAfter na. Caller holds ca->lock. */
+static enum mc_err exp_add(struct ca *ca, int64_t na)
+{
+    size_t lo = 0, hi = ca->nexp;
+
+    if (ca->nexp > 0 && ca->exp[ca->nexp - 1].not_after <= na) {
+        lo = ca->nexp; /* the usual case: the newest notAfter, or a later one */
+        if (ca->exp[lo - 1].not_after == na) {
+            ca->exp[lo - 1].n++;
+            ca->count++;
+            return MC_OK;
+        }
+    } else {
+        while (lo < hi) { /* first entry with not_after >= na */
+            size_t mid = lo + (hi - lo) / 2;
+
+            if (ca->exp[mid].not_after < na)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo < ca->nexp && ca->exp[lo].not_after == na) {
+            ca->exp[lo].n++;
+            ca->count++;
+            return MC_OK;
+        }
+    }
+    if (ca->nexp == ca->capexp) {
+        size_t cap = ca->capexp == 0 ? 64 : ca->capexp * 2;
+        struct ca_expiry *ne = realloc(ca->exp, cap * sizeof(*ne));
+
+        if (ne == NULL)
+            return MC_ERR_NOMEM;
+        ca->exp = ne;
+        ca->capexp = cap;
+    }
+    memmove(&ca->exp[lo + 1], &ca->exp[lo], (ca->nexp - lo) * sizeof(*ca->exp));
+    ca->exp[lo] = (struct ca_expiry){.not_after = na, .n = 1};
+    ca->nexp++;
+    ca->count++;
+    return MC_OK;
+}
+
+/* Forgets the live certificates with notAfter before cutoff; how many. Caller holds
+ * ca->lock. The array shrinks once mostly empty, so it follows what is live. */
+static size_t exp_prune(struct ca *ca, int64_t cutoff)
+{
+    size_t k = 0, dropped = 0;
+
+    while (k < ca->nexp && ca->exp[k].not_after < cutoff)
+        dropped += (size_t)ca->exp[k++].n;
+    if (k == 0)
+        return 0;
+    memmove(&ca->exp[0], &ca->exp[k], (ca->nexp - k) * sizeof(*ca->exp));
+    ca->nexp -= k;
+    ca->count -= dropped;
+    if (ca->capexp > 64 && ca->nexp < ca->capexp / 4) {
+        size_t cap = ca->capexp / 2;
+        struct ca_expiry *ne = realloc(ca->exp, cap * sizeof(*ne));
+
+        if (ne != NULL) { /* a failed shrink keeps the larger array */
+            ca->exp = ne;
+            ca->capexp = cap;
+        }
+    }
+    return dropped;
 }
 
 static enum mc_err new_serial(uint8_t serial[CA_SERIAL_BYTES])
@@ -505,6 +694,11 @@ enum mc_err ca_new(const struct ca_config *cfg, struct ca **out)
     ca->ninter = cfg->chain_length != 0 ? cfg->chain_length : 1;
     ca->clock = cfg->clock;
     ca->crl_number = 1;
+    ca->next_seq = 1;
+    err = serial_keys(ca);
+    if (err != MC_OK)
+        goto out;
+    err = MC_ERR_NOMEM;
     ca->nbuckets = CA_BUCKETS_MIN;
     ca->buckets = calloc(ca->nbuckets, sizeof(*ca->buckets));
     if (ca->buckets == NULL)
@@ -561,6 +755,9 @@ void ca_free(struct ca *ca)
         ca->slabs = next;
     }
     free(ca->buckets);
+    free(ca->exp);
+    EVP_CIPHER_CTX_free(ca->ser_enc);
+    EVP_CIPHER_CTX_free(ca->ser_dec);
     free(ca->ocsp_url);
     free(ca->issuer_url);
     free(ca->crl_url);
@@ -687,7 +884,7 @@ static void reg_maybe_grow(struct ca *ca)
     size_t n = ca->nbuckets * 2;
     struct ca_entry **nb;
 
-    if (ca->count < ca->nbuckets || n > CA_BUCKETS_MAX)
+    if (ca->nrev < ca->nbuckets || n > CA_BUCKETS_MAX)
         return;
     nb = calloc(n, sizeof(*nb));
     if (nb == NULL)
@@ -710,14 +907,14 @@ static void reg_maybe_grow(struct ca *ca)
 }
 
 static enum mc_err reg_insert(struct ca *ca, const uint8_t serial[CA_SERIAL_BYTES],
-                              int64_t not_after)
+                              int64_t not_after, struct ca_entry **out)
 {
     struct ca_entry *e;
     size_t k;
 
     if (reg_find(ca, serial) != NULL)
         return MC_ERR_EXISTS;
-    if (ca->count >= CA_MAX_CERTS)
+    if (ca->nrev >= CA_MAX_CERTS)
         return MC_ERR_LIMIT;
     e = reg_alloc(ca);
     if (e == NULL)
@@ -727,8 +924,9 @@ static enum mc_err reg_insert(struct ca *ca, const uint8_t serial[CA_SERIAL_BYTE
     k = serial_bucket(serial, ca->nbuckets);
     e->next = ca->buckets[k];
     ca->buckets[k] = e;
-    ca->count++;
+    ca->nrev++;
     reg_maybe_grow(ca);
+    *out = e;
     return MC_OK;
 }
 
@@ -1014,32 +1212,35 @@ static enum mc_err issue(struct ca *ca, const struct ca_issue_request *req, bool
     if (err != MC_OK)
         return err;
 
+    /* Distinct sequence numbers make distinct serials (a permutation), so no collision
+     * check. A sequence number whose walk failed (about 1e-32) is skipped. A leaf that
+     * then fails to build leaves its serial decodable, but nobody ever saw it. */
     pthread_mutex_lock(&ca->lock);
-    err = ca->count >= CA_MAX_CERTS ? MC_ERR_LIMIT : MC_OK;
+    err = ca->count >= CA_MAX_CERTS ? MC_ERR_LIMIT : MC_ERR_CRYPTO;
+    for (int attempt = 0; err == MC_ERR_CRYPTO && attempt < 3; attempt++) {
+        if (ca->next_seq > CA_SEQ_MAX) {
+            err = MC_ERR_LIMIT;
+            break;
+        }
+        if (serial_encode(ca, ca->next_seq++, na, serial))
+            err = MC_OK;
+    }
     pthread_mutex_unlock(&ca->lock);
     if (err != MC_OK)
         goto out;
-    /* 126 random bits make a collision all but impossible; retry anyway, since a serial
-     * must never name two certificates. */
-    for (int attempt = 0; attempt < 3; attempt++) {
-        err = new_serial(serial);
-        if (err == MC_OK)
-            err = build_leaf(ca, req, cn, nb, na, serial, keep_key, &x);
-        if (err != MC_OK)
-            goto out;
-        pthread_mutex_lock(&ca->lock);
-        err = reg_insert(ca, serial, na);
-        pthread_mutex_unlock(&ca->lock);
-        if (err != MC_ERR_EXISTS)
-            break;
-        X509_free(x);
-        x = NULL;
-    }
+    err = build_leaf(ca, req, cn, nb, na, serial, keep_key, &x);
+    if (err == MC_OK)
+        err = x509_serial_hex(x, serial_hex);
     if (err != MC_OK)
         goto out;
-    err = x509_serial_hex(x, serial_hex);
-    if (err != MC_OK)
-        goto out; /* the registry keeps the entry; it is pruned with the rest */
+    pthread_mutex_lock(&ca->lock);
+    err = exp_add(ca, na);
+    pthread_mutex_unlock(&ca->lock);
+    if (err != MC_OK) {
+        free(*serial_hex);
+        *serial_hex = NULL;
+        goto out;
+    }
     log_msg(LOGL_INFO, "ca.issue", "serial=%s names=%zu not_before=%lld not_after=%lld",
             *serial_hex, req->sans->n, (long long)nb, (long long)na);
     *leaf = x;
@@ -1134,7 +1335,8 @@ static bool reason_valid(int reason)
 enum mc_err ca_revoke(struct ca *ca, const char *serial_hex, int reason)
 {
     uint8_t serial[CA_SERIAL_BYTES];
-    struct ca_entry *e;
+    struct ca_entry *e = NULL;
+    int64_t na;
     enum mc_err err;
 
     if (ca == NULL || !reason_valid(reason))
@@ -1143,12 +1345,11 @@ enum mc_err ca_revoke(struct ca *ca, const char *serial_hex, int reason)
     if (err != MC_OK)
         return err;
     pthread_mutex_lock(&ca->lock);
-    e = reg_find(ca, serial);
-    if (e == NULL) {
+    if (!serial_live(ca, serial, &na))
         err = MC_ERR_NOT_FOUND;
-    } else if (e->revoked) {
-        err = MC_ERR_EXISTS;
-    } else {
+    else
+        err = reg_insert(ca, serial, na, &e); /* MC_ERR_EXISTS: revoked already */
+    if (err == MC_OK) {
         e->revoked = true;
         e->reason = (int8_t)reason;
         e->revoked_at = clock_now(ca->clock);
@@ -1169,7 +1370,8 @@ enum mc_err ca_status(struct ca *ca, const char *serial_hex, enum ca_status *sta
                       int64_t *revoked_at)
 {
     uint8_t serial[CA_SERIAL_BYTES];
-    const struct ca_entry *e;
+    const struct ca_entry *e = NULL;
+    int64_t na;
     enum mc_err err;
 
     if (ca == NULL || status == NULL)
@@ -1181,12 +1383,12 @@ enum mc_err ca_status(struct ca *ca, const char *serial_hex, enum ca_status *sta
     if (err != MC_OK)
         return err;
     pthread_mutex_lock(&ca->lock);
-    e = reg_find(ca, serial);
-    if (e != NULL) {
-        *status = e->revoked ? CA_STATUS_REVOKED : CA_STATUS_GOOD;
-        if (e->revoked && reason != NULL)
+    if (serial_live(ca, serial, &na)) {
+        e = reg_find(ca, serial);
+        *status = e != NULL ? CA_STATUS_REVOKED : CA_STATUS_GOOD;
+        if (e != NULL && reason != NULL)
             *reason = e->reason;
-        if (e->revoked && revoked_at != NULL)
+        if (e != NULL && revoked_at != NULL)
             *revoked_at = e->revoked_at;
     }
     pthread_mutex_unlock(&ca->lock);
@@ -1196,7 +1398,8 @@ enum mc_err ca_status(struct ca *ca, const char *serial_hex, enum ca_status *sta
 enum mc_err ca_not_after(struct ca *ca, const char *serial_hex, int64_t *not_after)
 {
     uint8_t serial[CA_SERIAL_BYTES];
-    const struct ca_entry *e;
+    int64_t na = 0;
+    bool live;
     enum mc_err err;
 
     if (ca == NULL || not_after == NULL)
@@ -1205,11 +1408,11 @@ enum mc_err ca_not_after(struct ca *ca, const char *serial_hex, int64_t *not_aft
     if (err != MC_OK)
         return err == MC_ERR_INVALID ? err : MC_ERR_NOT_FOUND;
     pthread_mutex_lock(&ca->lock);
-    e = reg_find(ca, serial);
-    if (e != NULL)
-        *not_after = e->not_after;
+    live = serial_live(ca, serial, &na);
     pthread_mutex_unlock(&ca->lock);
-    return e != NULL ? MC_OK : MC_ERR_NOT_FOUND;
+    if (live)
+        *not_after = na;
+    return live ? MC_OK : MC_ERR_NOT_FOUND;
 }
 
 size_t ca_prune(struct ca *ca)
@@ -1222,6 +1425,8 @@ size_t ca_prune(struct ca *ca)
         return 0;
     cutoff = clock_now(ca->clock) - CA_PRUNE_GRACE_S;
     pthread_mutex_lock(&ca->lock);
+    dropped = exp_prune(ca, cutoff);
+    /* The revoked entries of the certificates just counted out (already in dropped). */
     for (size_t b = 0; b < ca->nbuckets; b++) {
         struct ca_entry **pp = &ca->buckets[b];
 
@@ -1238,8 +1443,7 @@ size_t ca_prune(struct ca *ca)
                 crl_changed = true;
             }
             reg_release(ca, e);
-            ca->count--;
-            dropped++;
+            ca->nrev--;
         }
     }
     if (crl_changed)
@@ -1316,14 +1520,17 @@ static OCSP_RESPONSE *ocsp_answer(struct ca *ca, OCSP_REQUEST *oreq, enum mc_err
         if (cid == NULL || OCSP_id_get0_info(NULL, NULL, NULL, &ai, cid) != 1)
             goto out;
         if (ocsp_our_issuer(ca, cid) && serial_from_asn1(ai, serial)) {
+            int64_t na;
+
             pthread_mutex_lock(&ca->lock);
-            e = reg_find(ca, serial);
-            if (e != NULL) {
-                st = e->revoked ? V_OCSP_CERTSTATUS_REVOKED : V_OCSP_CERTSTATUS_GOOD;
+            if (serial_live(ca, serial, &na)) {
+                e = reg_find(ca, serial);
+                st = e != NULL ? V_OCSP_CERTSTATUS_REVOKED : V_OCSP_CERTSTATUS_GOOD;
                 /* RFC 5280 section 5.3.1: omit unspecified rather than send 0. */
-                if (e->revoked && e->reason != CA_REASON_UNSPECIFIED)
+                if (e != NULL && e->reason != CA_REASON_UNSPECIFIED)
                     reason = e->reason;
-                rev_at = e->revoked_at;
+                if (e != NULL)
+                    rev_at = e->revoked_at;
             }
             pthread_mutex_unlock(&ca->lock);
         }

@@ -27,7 +27,7 @@
 
 #define CA_MAX_CHAINS 8
 #define CA_MAX_CHAIN_LENGTH 8
-#define CA_MAX_CERTS 1000000 /* revocation registry bound; expired entries are pruned */
+#define CA_MAX_CERTS 1000000 /* live (unexpired) leaves; expired ones are pruned */
 
 /* RFC 5280 section 5.3.1 reason codes; 7 is unused. */
 enum ca_reason {
@@ -87,12 +87,13 @@ struct ca_issue_request {
     int64_t validity;                /* seconds; 0: 90 days */
 };
 
-/* Issues a leaf: random 16-byte positive serial; subject CN as asked; SANs; EKU serverAuth
+/* Issues a leaf: a 16-byte positive serial that looks random (126 bits, a keyed
+ * permutation of a sequence number and the notAfter; see ca.c); subject CN as asked; SANs; EKU serverAuth
  * and clientAuth; KU digitalSignature (+ keyEncipherment for RSA keys); basicConstraints
  * CA:FALSE critical; SKI and AKI; AIA OCSP and caIssuers and CRL DP when configured; TLS
  * Feature when must_staple. Records it as good. MC_ERR_INVALID when not_after <= not_before
  * or not_after <= now
- * or no SANs; MC_ERR_LIMIT when the registry holds CA_MAX_CERTS. *leaf is new; *serial_hex
+ * or no SANs; MC_ERR_LIMIT when CA_MAX_CERTS unexpired leaves are counted. *leaf is new; *serial_hex
  * (lowercase, x509_serial_hex form) is new. */
 MC_MUST_CHECK enum mc_err ca_issue(struct ca *ca, const struct ca_issue_request *req, X509 **leaf,
                                    char **serial_hex);
@@ -116,12 +117,14 @@ MC_MUST_CHECK enum mc_err ca_chain_pem_text(const struct ca *ca, const char *lea
  * CA did not issue, MC_ERR_EXISTS if already revoked, MC_ERR_INVALID for reason 7 or > 10. */
 MC_MUST_CHECK enum mc_err ca_revoke(struct ca *ca, const char *serial_hex, int reason);
 /* Status of serial; reason and revoked_at (Unix seconds) are set when revoked (either may
- * be NULL). A serial this CA did not issue, or whose entry was pruned, is
- * CA_STATUS_UNKNOWN with MC_OK; MC_ERR_INVALID for a serial that is not hex. */
+ * be NULL). A serial this CA did not issue, or whose certificate expired more than an hour
+ * ago, is CA_STATUS_UNKNOWN with MC_OK (the status is kept while the certificate is
+ * unexpired, and dropped after, unlike Pebble, which keeps it forever); MC_ERR_INVALID for
+ * a serial that is not hex. */
 MC_MUST_CHECK enum mc_err ca_status(struct ca *ca, const char *serial_hex, enum ca_status *status,
                                     int *reason, int64_t *revoked_at);
-/* The notAfter (Unix seconds) of a certificate the CA still holds in its registry (until
- * ca_prune drops it after expiry). MC_ERR_NOT_FOUND when it holds none by that serial. */
+/* The notAfter (Unix seconds) of a certificate this CA issued, until an hour after it.
+ * MC_ERR_NOT_FOUND for a serial it did not issue or one expired longer ago. */
 MC_MUST_CHECK enum mc_err ca_not_after(struct ca *ca, const char *serial_hex, int64_t *not_after);
 
 /* Answers a DER OCSPRequest (RFC 6960 section 4.1) with a DER OCSPResponse signed by the
@@ -139,10 +142,12 @@ MC_MUST_CHECK enum mc_err ca_ocsp_respond(struct ca *ca, const uint8_t *req, siz
  * AKI. */
 MC_MUST_CHECK enum mc_err ca_crl_der(struct ca *ca, uint8_t **der, size_t *n);
 
-/* Drops registry entries whose certificate expired more than one hour before now, so a
- * long run's registry stays bounded. Returns how many were dropped. */
+/* Forgets certificates that expired more than one hour before now (their revocation
+ * entries too), so a long run's registry stays bounded. Returns how many. The registry
+ * costs nothing per good certificate (the serial encodes what its status needs, see
+ * ca.c), an entry per revoked one, and a counter per notAfter second. */
 size_t ca_prune(struct ca *ca);
-/* How many certificates the registry holds now (issued and not yet pruned). 0 for NULL. */
+/* How many certificates the registry counts now (issued and not yet pruned). 0 for NULL. */
 size_t ca_registry_count(struct ca *ca);
 
 #endif
