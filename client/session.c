@@ -55,6 +55,10 @@ struct sess {
     /* key's RFC 7638 thumbprint, made once per account key: every key authorization
      * needs it, and hashing the JWK showed in load profiles. NULL: compute on demand. */
     char *thumb;
+    /* key's JWS alg, found once per account key: finding it asks OpenSSL for the key's
+     * curve by name, which showed in load profiles. Valid when key_alg_set. */
+    enum jose_alg key_alg;
+    bool key_alg_set;
 
     struct npool pool;
     struct prng prng;
@@ -550,9 +554,13 @@ static enum mc_err sign_body(struct sess *s, const char *url, const cJSON *paylo
     enum mc_err err;
 
     *out = NULL;
-    err = jose_alg_for_key(key, &alg);
-    if (err != MC_OK)
-        goto out;
+    if (key == s->key && s->key_alg_set) {
+        alg = s->key_alg;
+    } else {
+        err = jose_alg_for_key(key, &alg);
+        if (err != MC_OK)
+            goto out;
+    }
     hdr = cJSON_CreateObject();
     if (hdr == NULL || cJSON_AddStringToObject(hdr, "nonce", nonce) == NULL ||
         cJSON_AddStringToObject(hdr, "url", url) == NULL) {
@@ -984,6 +992,7 @@ enum mc_err sess_set_account(struct sess *s, EVP_PKEY *key, const char *kid)
     free(s->thumb);
     if (jwk_thumbprint(key, &s->thumb) != MC_OK)
         s->thumb = NULL; /* sess_key_authorization computes it, and reports its error */
+    s->key_alg_set = jose_alg_for_key(key, &s->key_alg) == MC_OK; /* else sign_body asks */
     return MC_OK;
 }
 

@@ -2,12 +2,14 @@
  * JSON serialization, and the HMAC of External Account Binding. OpenSSL 3 EVP API only. */
 #include "common/jose.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/param_build.h>
 
 #include "common/b64url.h"
@@ -156,6 +158,34 @@ enum mc_err jose_alg_check_key(enum jose_alg alg, EVP_PKEY *key)
     if (err != MC_OK)
         return err;
     return alg == want ? MC_OK : MC_ERR_MISMATCH;
+}
+
+/* SHA-2 digests fetched once: passing EVP_sha256() and friends makes OpenSSL look the
+ * implementation up by name on every call. Used for ES* and the thumbprint. */
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+static EVP_MD *md_sha256, *md_sha384, *md_sha512; /* process lifetime, never freed */
+
+static void md_fetch_all(void)
+{
+    md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    md_sha384 = EVP_MD_fetch(NULL, "SHA384", NULL);
+    md_sha512 = EVP_MD_fetch(NULL, "SHA512", NULL);
+}
+
+/* The fetched SHA-2 of an ES* alg, or NULL (not ES*, or the fetch failed). */
+static const EVP_MD *sha2_md(enum jose_alg alg)
+{
+    pthread_once(&md_once, md_fetch_all);
+    switch (alg) {
+    case JOSE_ALG_ES256:
+        return md_sha256;
+    case JOSE_ALG_ES384:
+        return md_sha384;
+    case JOSE_ALG_ES512:
+        return md_sha512;
+    default:
+        return NULL;
+    }
 }
 
 /* ---- JWK ---- */
@@ -436,6 +466,30 @@ out:
     return err;
 }
 
+/* Adds "x" and "y" of an EC key, each clen bytes. One read of the encoded point is cheaper
+ * than two BIGNUM reads (the CA takes a thumbprint on every challenge answer); a point kept
+ * in another form (compressed) goes the BIGNUM way. */
+static enum mc_err add_ec_point(cJSON *obj, EVP_PKEY *key, size_t clen)
+{
+    uint8_t pt[1 + 2 * 66];
+    size_t len = 0;
+    enum mc_err err;
+
+    if (clen <= 66 &&
+        EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_PUB_KEY, pt, sizeof(pt), &len) == 1 &&
+        len == 1 + 2 * clen && pt[0] == 0x04) {
+        err = add_b64(obj, "x", pt + 1, clen);
+        if (err == MC_OK)
+            err = add_b64(obj, "y", pt + 1 + clen, clen);
+        return err;
+    }
+    ERR_clear_error();
+    err = add_bn_param(obj, "x", key, OSSL_PKEY_PARAM_EC_PUB_X, clen);
+    if (err == MC_OK)
+        err = add_bn_param(obj, "y", key, OSSL_PKEY_PARAM_EC_PUB_Y, clen);
+    return err;
+}
+
 enum mc_err jwk_to_json(EVP_PKEY *key, cJSON **out)
 {
     cJSON *j = NULL;
@@ -484,10 +538,7 @@ enum mc_err jwk_to_json(EVP_PKEY *key, cJSON **out)
         if (cJSON_AddStringToObject(j, "crv", c->crv) == NULL ||
             cJSON_AddStringToObject(j, "kty", "EC") == NULL)
             goto out;
-        err = add_bn_param(j, "x", key, OSSL_PKEY_PARAM_EC_PUB_X, c->clen);
-        if (err != MC_OK)
-            goto out;
-        err = add_bn_param(j, "y", key, OSSL_PKEY_PARAM_EC_PUB_Y, c->clen);
+        err = add_ec_point(j, key, c->clen);
     }
     if (err != MC_OK)
         goto out;
@@ -517,7 +568,7 @@ enum mc_err jwk_thumbprint(EVP_PKEY *key, char **out)
         err = MC_ERR_NOMEM;
         goto out;
     }
-    if (EVP_Digest(text, strlen(text), md, &mdlen, EVP_sha256(), NULL) != 1 ||
+    if (EVP_Digest(text, strlen(text), md, &mdlen, sha2_md(JOSE_ALG_ES256), NULL) != 1 ||
         mdlen != sizeof(md)) {
         err = MC_ERR_CRYPTO;
         goto out;
@@ -538,88 +589,296 @@ bool jwk_equal(EVP_PKEY *a, EVP_PKEY *b)
 
 /* ---- raw signatures ---- */
 
-/* DER ECDSA-Sig-Value -> r||s, each left-padded to clen (RFC 7518 section 3.4). */
-static enum mc_err ecdsa_der_to_raw(const uint8_t *der, size_t derlen, size_t clen, uint8_t **out,
-                                    size_t *outlen)
+/* ---- ECDSA ----
+ *
+ * JWS carries r||s; OpenSSL speaks DER ECDSA-Sig-Value (SEQUENCE of two INTEGERs). The two
+ * conversions are done by hand on stack buffers: through ECDSA_SIG and BIGNUMs they cost
+ * several allocations per request, and on the CA every request is verified. The message is
+ * hashed here with a digest fetched once and the hash signed or verified with EVP_PKEY_sign
+ * or EVP_PKEY_verify: EVP_DigestSignInit/VerifyInit looked the digest up by name on every
+ * call (a few microseconds per request on each side in profiles). RSA and EdDSA keep the
+ * EVP_DigestSign path: PKCS #1 needs the digest's identity, Ed25519 hashes internally. */
+
+/* The largest DER ECDSA-Sig-Value we handle: P-521, two 66-byte integers each with a 0x00
+ * pad and a 2-byte header, in a SEQUENCE with a 3-byte header (141 bytes). */
+#define ECDSA_DER_MAX 160
+
+/* Reads one DER INTEGER at der[*pos..end) into out[0..clen), left-padded; advances *pos.
+ * False if it is not a non-negative INTEGER of at most clen significant bytes. */
+static bool der_int_to_fixed(const uint8_t *der, size_t *pos, size_t end, uint8_t *out, size_t clen)
 {
-    const unsigned char *p = der;
-    ECDSA_SIG *sig = NULL;
-    const BIGNUM *r = NULL, *s = NULL;
+    size_t p = *pos, len;
+
+    if (end - p < 2 || der[p] != 0x02)
+        return false;
+    len = der[p + 1];
+    p += 2;
+    if (len == 0 || len > 0x7f || len > end - p || (der[p] & 0x80) != 0)
+        return false;
+    /* A 0x00 in front of a high bit is sign padding, not part of the value. */
+    while (len > 1 && der[p] == 0x00) {
+        p++;
+        len--;
+    }
+    if (len > clen)
+        return false;
+    memset(out, 0, clen - len);
+    memcpy(out + clen - len, der + p, len);
+    *pos = p + len;
+    return true;
+}
+
+/* DER ECDSA-Sig-Value -> r||s in raw[0..2*clen) (RFC 7518 section 3.4). The DER comes from
+ * OpenSSL's own signer, so a failure is MC_ERR_CRYPTO. */
+static enum mc_err ecdsa_der_to_raw(const uint8_t *der, size_t derlen, size_t clen, uint8_t *raw)
+{
+    size_t pos = 0, len;
+
+    if (derlen < 2 || der[0] != 0x30)
+        return MC_ERR_CRYPTO;
+    len = der[1];
+    pos = 2;
+    if (len == 0x81) { /* long form, one length byte: only P-521 needs it */
+        if (derlen < 3)
+            return MC_ERR_CRYPTO;
+        len = der[2];
+        pos = 3;
+    } else if (len > 0x7f) {
+        return MC_ERR_CRYPTO;
+    }
+    if (len != derlen - pos)
+        return MC_ERR_CRYPTO;
+    if (!der_int_to_fixed(der, &pos, derlen, raw, clen) ||
+        !der_int_to_fixed(der, &pos, derlen, raw + clen, clen) || pos != derlen)
+        return MC_ERR_CRYPTO;
+    return MC_OK;
+}
+
+/* Appends v[0..clen) as a minimal DER INTEGER at out + *pos. */
+static void fixed_to_der_int(const uint8_t *v, size_t clen, uint8_t *out, size_t *pos)
+{
+    size_t skip = 0, len;
+    bool pad;
+
+    while (skip + 1 < clen && v[skip] == 0x00)
+        skip++;
+    len = clen - skip;
+    pad = (v[skip] & 0x80) != 0; /* an INTEGER is signed: keep a set high bit positive */
+    out[(*pos)++] = 0x02;
+    out[(*pos)++] = (uint8_t)(len + (pad ? 1 : 0));
+    if (pad)
+        out[(*pos)++] = 0x00;
+    memcpy(out + *pos, v + skip, len);
+    *pos += len;
+}
+
+/* r||s of exactly 2*clen bytes -> canonical DER in der (ECDSA_DER_MAX bytes). MC_ERR_VERIFY
+ * for a wrong length (RFC 7518 section 3.4: the length is fixed by the curve). */
+static enum mc_err ecdsa_raw_to_der(const uint8_t *raw, size_t rawlen, size_t clen, uint8_t *der,
+                                    size_t *derlen)
+{
+    uint8_t body[ECDSA_DER_MAX];
+    size_t blen = 0, pos = 0;
+
+    if (rawlen != 2 * clen || clen == 0 || 2 * (clen + 3) + 3 > ECDSA_DER_MAX)
+        return MC_ERR_VERIFY;
+    fixed_to_der_int(raw, clen, body, &blen);
+    fixed_to_der_int(raw + clen, clen, body, &blen);
+    der[pos++] = 0x30;
+    if (blen > 0x7f)
+        der[pos++] = 0x81;
+    der[pos++] = (uint8_t)blen;
+    memcpy(der + pos, body, blen);
+    *derlen = pos + blen;
+    return MC_OK;
+}
+
+/* Each thread keeps the signing and the verifying context of the last EC key it used.
+ * Making an EVP_PKEY_CTX costs OpenSSL 3.0 a walk over its whole name map (to find the
+ * key's legacy type) plus a fetch, a few microseconds on every request in load profiles,
+ * and both the CA and the client use one account key for request after request. ECDSA
+ * contexts keep no state between EVP_PKEY_sign/verify calls, so one initialised context
+ * serves any number of them. The cache holds a reference to its key, so a pointer match
+ * is the same key, never a new one at a freed one's address. Per thread, because a
+ * context must not be used by two threads at once; freed when the thread ends (the TLS
+ * destructor), and the pointer in thread-local storage keeps it reachable until then. */
+struct pk_cache {
+    EVP_PKEY *key;
+    EVP_PKEY_CTX *sign;
+    EVP_PKEY_CTX *verify;
+};
+
+static pthread_once_t pk_once = PTHREAD_ONCE_INIT;
+static pthread_key_t pk_key;
+static bool pk_key_ok;
+static _Thread_local struct pk_cache *pk_mine;
+
+static void pk_cache_free(void *p)
+{
+    struct pk_cache *c = p;
+
+    if (c == NULL)
+        return;
+    EVP_PKEY_CTX_free(c->sign);
+    EVP_PKEY_CTX_free(c->verify);
+    EVP_PKEY_free(c->key);
+    free(c);
+    pk_mine = NULL;
+}
+
+static void pk_init(void)
+{
+    pk_key_ok = pthread_key_create(&pk_key, pk_cache_free) == 0;
+}
+
+/* This thread's cache, pointed at key (holding a reference), or NULL when there is none
+ * (no TLS key, no memory): the caller then makes a context of its own. */
+static struct pk_cache *pk_cache_for(EVP_PKEY *key)
+{
+    struct pk_cache *c = pk_mine;
+
+    pthread_once(&pk_once, pk_init);
+    if (!pk_key_ok)
+        return NULL;
+    if (c == NULL) {
+        c = calloc(1, sizeof(*c));
+        if (c == NULL)
+            return NULL;
+        if (pthread_setspecific(pk_key, c) != 0) {
+            free(c);
+            return NULL;
+        }
+        pk_mine = c;
+    }
+    if (c->key != key) {
+        if (EVP_PKEY_up_ref(key) != 1)
+            return NULL;
+        EVP_PKEY_CTX_free(c->sign);
+        EVP_PKEY_CTX_free(c->verify);
+        EVP_PKEY_free(c->key);
+        c->sign = NULL;
+        c->verify = NULL;
+        c->key = key;
+    }
+    return c;
+}
+
+/* A context for key set up for signing (sign true) or verifying. *owned is set when the
+ * context is the caller's to free (the cache could not keep it); else it is the cache's. */
+static EVP_PKEY_CTX *pk_ctx(EVP_PKEY *key, bool sign, bool *owned)
+{
+    struct pk_cache *c = pk_cache_for(key);
+    EVP_PKEY_CTX **slot = c == NULL ? NULL : sign ? &c->sign : &c->verify;
+    EVP_PKEY_CTX *pctx;
+
+    *owned = false;
+    if (slot != NULL && *slot != NULL)
+        return *slot;
+    pctx = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
+    if (pctx == NULL)
+        return NULL;
+    if ((sign ? EVP_PKEY_sign_init(pctx) : EVP_PKEY_verify_init(pctx)) != 1) {
+        EVP_PKEY_CTX_free(pctx);
+        return NULL;
+    }
+    if (slot == NULL) {
+        *owned = true;
+        return pctx;
+    }
+    *slot = pctx;
+    return pctx;
+}
+
+/* ES256/384/512 signature over in[0..n) as r||s; alg already checked against key. */
+static enum mc_err ec_sign(EVP_PKEY *key, enum jose_alg alg, const struct ec_curve *c,
+                           const uint8_t *in, size_t n, uint8_t **sig, size_t *siglen)
+{
+    const EVP_MD *md = sha2_md(alg);
+    EVP_PKEY_CTX *pctx = NULL;
+    bool owned = false;
+    uint8_t dg[EVP_MAX_MD_SIZE], der[ECDSA_DER_MAX];
+    unsigned dglen = 0;
+    size_t derlen = sizeof(der);
     uint8_t *raw = NULL;
     enum mc_err err = MC_ERR_CRYPTO;
 
-    sig = d2i_ECDSA_SIG(NULL, &p, (long)derlen);
-    if (sig == NULL)
+    if (md == NULL || EVP_Digest(in, n, dg, &dglen, md, NULL) != 1)
         goto out;
-    ECDSA_SIG_get0(sig, &r, &s);
-    raw = malloc(2 * clen);
+    pctx = pk_ctx(key, true, &owned);
+    if (pctx == NULL || EVP_PKEY_sign(pctx, der, &derlen, dg, dglen) != 1)
+        goto out;
+    raw = malloc(2 * c->clen);
     if (raw == NULL) {
         err = MC_ERR_NOMEM;
         goto out;
     }
-    if (BN_bn2binpad(r, raw, (int)clen) != (int)clen ||
-        BN_bn2binpad(s, raw + clen, (int)clen) != (int)clen)
+    err = ecdsa_der_to_raw(der, derlen, c->clen, raw);
+    if (err != MC_OK)
         goto out;
-    *out = raw;
-    *outlen = 2 * clen;
+    *sig = raw;
+    *siglen = 2 * c->clen;
     raw = NULL;
-    err = MC_OK;
 out:
-    ECDSA_SIG_free(sig);
+    if (owned)
+        EVP_PKEY_CTX_free(pctx);
     free(raw);
     return err;
 }
 
-/* r||s of exactly 2*clen bytes -> DER (OPENSSL_free). MC_ERR_VERIFY for a wrong length. */
-static enum mc_err ecdsa_raw_to_der(const uint8_t *raw, size_t rawlen, size_t clen, uint8_t **der,
-                                    size_t *derlen)
+/* ES256/384/512 verification of r||s over in[0..n); alg already checked against key. */
+static enum mc_err ec_verify(EVP_PKEY *key, enum jose_alg alg, const struct ec_curve *c,
+                             const uint8_t *in, size_t n, const uint8_t *sig, size_t siglen)
 {
-    ECDSA_SIG *sig = NULL;
-    BIGNUM *r = NULL, *s = NULL;
-    unsigned char *buf = NULL;
-    int len;
-    enum mc_err err = MC_ERR_NOMEM;
+    const EVP_MD *md = sha2_md(alg);
+    EVP_PKEY_CTX *pctx = NULL;
+    bool owned = false;
+    uint8_t dg[EVP_MAX_MD_SIZE], der[ECDSA_DER_MAX];
+    unsigned dglen = 0;
+    size_t derlen = 0;
+    enum mc_err err;
 
-    if (rawlen != 2 * clen)
-        return MC_ERR_VERIFY;
-    sig = ECDSA_SIG_new();
-    r = BN_bin2bn(raw, (int)clen, NULL);
-    s = BN_bin2bn(raw + clen, (int)clen, NULL);
-    if (sig == NULL || r == NULL || s == NULL)
+    err = ecdsa_raw_to_der(sig, siglen, c->clen, der, &derlen);
+    if (err != MC_OK)
+        return err;
+    if (md == NULL || EVP_Digest(in, n, dg, &dglen, md, NULL) != 1) {
+        log_openssl_errors(LOGL_ERROR, "jose.verify");
+        return MC_ERR_CRYPTO;
+    }
+    pctx = pk_ctx(key, false, &owned);
+    if (pctx == NULL) {
+        log_openssl_errors(LOGL_ERROR, "jose.verify");
+        err = MC_ERR_CRYPTO;
         goto out;
-    if (ECDSA_SIG_set0(sig, r, s) != 1)
+    }
+    /* 0 is a bad signature, below 0 a malformed one: both are the sender's fault. */
+    if (EVP_PKEY_verify(pctx, der, derlen, dg, dglen) != 1) {
+        log_openssl_errors(LOGL_DEBUG, "jose.verify");
+        err = MC_ERR_VERIFY;
         goto out;
-    r = NULL; /* owned by sig now */
-    s = NULL;
-    len = i2d_ECDSA_SIG(sig, &buf);
-    if (len <= 0)
-        goto out;
-    *der = buf;
-    *derlen = (size_t)len;
+    }
     err = MC_OK;
 out:
-    BN_free(r);
-    BN_free(s);
-    ECDSA_SIG_free(sig);
+    if (owned)
+        EVP_PKEY_CTX_free(pctx);
     return err;
 }
 
-enum mc_err jose_sign(EVP_PKEY *key, enum jose_alg alg, const uint8_t *in, size_t n, uint8_t **sig,
-                      size_t *siglen)
+/* jose_sign after the argument and key checks. */
+static enum mc_err sign_checked(EVP_PKEY *key, enum jose_alg alg, const uint8_t *in, size_t n,
+                                uint8_t **sig, size_t *siglen)
 {
     EVP_MD_CTX *mctx = NULL;
     uint8_t *buf = NULL;
     size_t len = 0;
-    const struct ec_curve *c;
+    const struct ec_curve *c = curve_by_alg(alg);
     enum mc_err err;
 
-    if (key == NULL || sig == NULL || siglen == NULL || (in == NULL && n != 0))
-        return MC_ERR_INVALID;
     *sig = NULL;
     *siglen = 0;
-    err = jose_alg_check_key(alg, key);
-    if (err != MC_OK)
-        return err;
+    if (c != NULL) {
+        err = ec_sign(key, alg, c, in, n, sig, siglen);
+        goto out;
+    }
     err = MC_ERR_CRYPTO;
     mctx = EVP_MD_CTX_new();
     if (mctx == NULL) {
@@ -637,11 +896,6 @@ enum mc_err jose_sign(EVP_PKEY *key, enum jose_alg alg, const uint8_t *in, size_
     }
     if (EVP_DigestSign(mctx, buf, &len, in, n) != 1)
         goto out;
-    c = curve_by_alg(alg);
-    if (c != NULL) {
-        err = ecdsa_der_to_raw(buf, len, c->clen, sig, siglen);
-        goto out;
-    }
     *sig = buf;
     *siglen = len;
     buf = NULL;
@@ -654,34 +908,33 @@ out:
     return err;
 }
 
-enum mc_err jose_verify(EVP_PKEY *key, enum jose_alg alg, const uint8_t *in, size_t n,
-                        const uint8_t *sig, size_t siglen)
+enum mc_err jose_sign(EVP_PKEY *key, enum jose_alg alg, const uint8_t *in, size_t n, uint8_t **sig,
+                      size_t *siglen)
 {
-    EVP_MD_CTX *mctx = NULL;
-    uint8_t *der = NULL;
-    size_t derlen = 0;
-    const uint8_t *s = sig;
-    size_t slen = siglen;
-    const struct ec_curve *c;
     enum mc_err err;
 
-    if (key == NULL || (in == NULL && n != 0) || (sig == NULL && siglen != 0))
+    if (key == NULL || sig == NULL || siglen == NULL || (in == NULL && n != 0))
         return MC_ERR_INVALID;
-    if (jose_alg_is_hmac(alg))
-        return MC_ERR_MISMATCH;
+    *sig = NULL;
+    *siglen = 0;
     err = jose_alg_check_key(alg, key);
     if (err != MC_OK)
         return err;
+    return sign_checked(key, alg, in, n, sig, siglen);
+}
+
+/* jose_verify after the argument and key checks. */
+static enum mc_err verify_checked(EVP_PKEY *key, enum jose_alg alg, const uint8_t *in, size_t n,
+                                  const uint8_t *sig, size_t siglen)
+{
+    EVP_MD_CTX *mctx = NULL;
+    const struct ec_curve *c = curve_by_alg(alg);
+    enum mc_err err;
+
     if (siglen == 0)
         return MC_ERR_VERIFY;
-    c = curve_by_alg(alg);
-    if (c != NULL) {
-        err = ecdsa_raw_to_der(sig, siglen, c->clen, &der, &derlen);
-        if (err != MC_OK)
-            goto out;
-        s = der;
-        slen = derlen;
-    }
+    if (c != NULL)
+        return ec_verify(key, alg, c, in, n, sig, siglen);
     mctx = EVP_MD_CTX_new();
     if (mctx == NULL) {
         err = MC_ERR_NOMEM;
@@ -693,7 +946,7 @@ enum mc_err jose_verify(EVP_PKEY *key, enum jose_alg alg, const uint8_t *in, siz
         goto out;
     }
     /* 0 is a bad signature, below 0 a malformed one: both are the sender's fault. */
-    if (EVP_DigestVerify(mctx, s, slen, in, n) != 1) {
+    if (EVP_DigestVerify(mctx, sig, siglen, in, n) != 1) {
         log_openssl_errors(LOGL_DEBUG, "jose.verify");
         err = MC_ERR_VERIFY;
         goto out;
@@ -701,8 +954,22 @@ enum mc_err jose_verify(EVP_PKEY *key, enum jose_alg alg, const uint8_t *in, siz
     err = MC_OK;
 out:
     EVP_MD_CTX_free(mctx);
-    OPENSSL_free(der);
     return err;
+}
+
+enum mc_err jose_verify(EVP_PKEY *key, enum jose_alg alg, const uint8_t *in, size_t n,
+                        const uint8_t *sig, size_t siglen)
+{
+    enum mc_err err;
+
+    if (key == NULL || (in == NULL && n != 0) || (sig == NULL && siglen != 0))
+        return MC_ERR_INVALID;
+    if (jose_alg_is_hmac(alg))
+        return MC_ERR_MISMATCH;
+    err = jose_alg_check_key(alg, key);
+    if (err != MC_OK)
+        return err;
+    return verify_checked(key, alg, in, n, sig, siglen);
 }
 
 enum mc_err jose_hmac(enum jose_alg alg, const uint8_t *key, size_t keylen, const uint8_t *in,
@@ -912,7 +1179,8 @@ enum mc_err jws_verify(const struct jws *j, EVP_PKEY *key)
     err = signing_input(j->protected_b64, j->payload_b64, &in, &n);
     if (err != MC_OK)
         return err;
-    err = jose_verify(key, j->alg, (const uint8_t *)in, n, j->signature, j->signature_len);
+    /* The alg was checked against the key above: once per request is enough. */
+    err = verify_checked(key, j->alg, (const uint8_t *)in, n, j->signature, j->signature_len);
     free(in);
     return err;
 }
@@ -999,7 +1267,8 @@ static enum mc_err jws_build(const struct jws_signer *sg, enum jose_alg alg, con
     if (err != MC_OK)
         goto out;
     if (sg->key != NULL) {
-        err = jose_sign(sg->key, alg, (const uint8_t *)in, inlen, &sig, &siglen);
+        /* jws_sign checked alg against the key already. */
+        err = sign_checked(sg->key, alg, (const uint8_t *)in, inlen, &sig, &siglen);
         if (err != MC_OK)
             goto out;
         err = b64url_encode(sig, siglen, &sig_b64);

@@ -105,6 +105,9 @@ static enum mc_err json_prescan(const char *s, size_t len, int max_depth)
     return MC_OK;
 }
 
+/* Objects with at most this many members are checked pair by pair. */
+#define JSON_DUP_SMALL 12
+
 static int json_name_cmp(const void *a, const void *b)
 {
     const char *const *x = a;
@@ -114,7 +117,7 @@ static int json_name_cmp(const void *a, const void *b)
 
 /* Walks the tree; MC_ERR_INVALID if any object has two members with the same name
  * (after unescaping, so "a" and "\u0061" collide). Sorting keeps this O(n log n) per
- * object; recursion is bounded by the depth cap already checked. */
+ * large object; recursion is bounded by the depth cap already checked. */
 static enum mc_err json_check_duplicates(const cJSON *node)
 {
     enum mc_err rc = MC_OK;
@@ -124,7 +127,19 @@ static enum mc_err json_check_duplicates(const cJSON *node)
         size_t n = 0;
         for (const cJSON *c = node->child; c != NULL; c = c->next)
             n++;
-        if (n > 1) {
+        if (n > 1 && n <= JSON_DUP_SMALL) {
+            /* ACME objects have a handful of members: comparing each pair costs less
+             * than an allocation and a sort. */
+            for (const cJSON *a = node->child; a != NULL; a = a->next) {
+                for (const cJSON *b = a->next; b != NULL; b = b->next) {
+                    if (strcmp(a->string != NULL ? a->string : "",
+                               b->string != NULL ? b->string : "") == 0) {
+                        rc = MC_ERR_INVALID;
+                        goto out;
+                    }
+                }
+            }
+        } else if (n > 1) {
             names = calloc(n, sizeof(*names));
             if (names == NULL) {
                 rc = MC_ERR_NOMEM;

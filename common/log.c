@@ -88,7 +88,7 @@ static const char *log_level_name(enum log_level level)
 
 void log_msg(enum log_level level, const char *event, const char *fmt, ...)
 {
-    char line[LOG_LINE_MAX];
+    char line[LOG_LINE_MAX + 1]; /* + the newline */
     char ts[40];
     char ev[128];
     struct timespec now;
@@ -103,35 +103,38 @@ void log_msg(enum log_level level, const char *event, const char *fmt, ...)
     log_quote(event != NULL ? event : "", ev, sizeof(ev));
 
     int used =
-        snprintf(line, sizeof(line), "ts=%s level=%s event=%s", ts, log_level_name(level), ev);
+        snprintf(line, LOG_LINE_MAX, "ts=%s level=%s event=%s", ts, log_level_name(level), ev);
     if (used < 0)
         return;
-    size_t pos = (size_t)used < sizeof(line) ? (size_t)used : sizeof(line) - 1;
-    if (fmt != NULL && fmt[0] != '\0' && pos + 2 < sizeof(line)) {
+    size_t pos = (size_t)used < LOG_LINE_MAX ? (size_t)used : LOG_LINE_MAX - 1;
+    if (fmt != NULL && fmt[0] != '\0' && pos + 2 < LOG_LINE_MAX) {
         line[pos++] = ' ';
         va_list ap;
         va_start(ap, fmt);
-        int w = vsnprintf(line + pos, sizeof(line) - pos, fmt, ap);
+        int w = vsnprintf(line + pos, LOG_LINE_MAX - pos, fmt, ap);
         va_end(ap);
         if (w <= 0)
             line[pos - 1] = '\0'; /* no text after all: no trailing space */
-        else if ((size_t)w >= sizeof(line) - pos)
+        else if ((size_t)w >= LOG_LINE_MAX - pos)
             /* Truncated: say so at the end rather than cut silently. */
-            memcpy(line + sizeof(line) - 5, "...", 4);
+            memcpy(line + LOG_LINE_MAX - 5, "...", 4);
     }
     /* One event, one line: a caller's value that slipped through unquoted must not be able
      * to forge a second log line. */
-    for (char *p = line; *p != '\0'; p++) {
+    size_t len = 0;
+    for (char *p = line; *p != '\0'; p++, len++) {
         unsigned char c = (unsigned char)*p;
         if ((c < 0x20 && c != '\t') || c == 0x7f)
             *p = '?';
     }
+    /* The newline goes out with the line in one fwrite: stderr is unbuffered, so separate
+     * puts were two write(2) calls per event. */
+    line[len++] = '\n';
 
     pthread_mutex_lock(&log_mu);
     FILE *f = log_current_stream_locked();
     if (f != NULL) {
-        fputs(line, f);
-        fputc('\n', f);
+        (void)fwrite(line, 1, len, f);
         fflush(f);
     }
     pthread_mutex_unlock(&log_mu);

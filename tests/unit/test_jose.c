@@ -2,10 +2,12 @@
  * and A.3 (ES256), RFC 7638 section 3.1 (thumbprint), RFC 8037 appendix A (Ed25519),
  * RFC 4231 (HMAC-SHA-2), plus round trips and malformed input. */
 #include <check.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/core_names.h>
+#include <openssl/ec.h>
 #include <openssl/evp.h>
 
 #include "common/b64url.h"
@@ -248,6 +250,21 @@ START_TEST(test_rfc7515_a3_es256)
     jws_free(j);
     free(body);
     free(rs_prot);
+
+    /* The JWK exported again has the RFC's coordinates, also when the key keeps its point
+     * compressed (jwk_to_json then reads x and y one by one). */
+    for (int compressed = 0; compressed < 2; compressed++) {
+        cJSON *jwk = NULL;
+        if (compressed)
+            ck_assert_int_eq(EVP_PKEY_set_utf8_string_param(
+                                 k, OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT, "compressed"),
+                             1);
+        ck_assert_int_eq(jwk_to_json(k, &jwk), MC_OK);
+        ck_assert_str_eq(cJSON_GetObjectItem(jwk, "x")->valuestring, A3_X);
+        ck_assert_str_eq(cJSON_GetObjectItem(jwk, "y")->valuestring, A3_Y);
+        ck_assert_str_eq(cJSON_GetObjectItem(jwk, "crv")->valuestring, "P-256");
+        cJSON_Delete(jwk);
+    }
 
     free(sig);
     free(prot_b64);
@@ -610,6 +627,146 @@ START_TEST(test_roundtrip)
 }
 END_TEST
 
+/* jose_sign/jose_verify convert between JWS r||s and DER by hand: check both directions
+ * against OpenSSL's own ECDSA_SIG encoding and EVP_DigestSign/Verify, on every curve, until
+ * both a signature with a leading zero byte in r or s (the DER integer is shorter) and one
+ * with a high bit (the DER integer needs a 0x00 pad) were seen. */
+static const struct rt_case ec_cases[] = {
+    {KEY_EC_P256, JOSE_ALG_ES256}, {KEY_EC_P384, JOSE_ALG_ES384}, {KEY_EC_P521, JOSE_ALG_ES512}};
+
+START_TEST(test_ecdsa_der_interop)
+{
+    const struct rt_case *c = &ec_cases[_i];
+    const EVP_MD *md = c->alg == JOSE_ALG_ES256   ? EVP_sha256()
+                       : c->alg == JOSE_ALG_ES384 ? EVP_sha384()
+                                                  : EVP_sha512();
+    size_t clen = c->alg == JOSE_ALG_ES256 ? 32 : c->alg == JOSE_ALG_ES384 ? 48 : 66;
+    EVP_PKEY *k = NULL;
+    bool seen_zero = false, seen_high = false;
+    const uint8_t msg[] = "eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJqb2UifQ";
+    int i;
+
+    ck_assert_int_eq(key_generate(c->type, &k), MC_OK);
+    for (i = 0; i < 4000 && !(seen_zero && seen_high); i++) {
+        uint8_t *raw = NULL, *der = NULL, der2[200], raw2[132];
+        size_t rawlen = 0, der2len = sizeof(der2);
+        const unsigned char *p;
+        ECDSA_SIG *sig = ECDSA_SIG_new();
+        EVP_MD_CTX *m = EVP_MD_CTX_new();
+        int derlen;
+
+        /* Ours signs, OpenSSL verifies. */
+        ck_assert_int_eq(jose_sign(k, c->alg, msg, sizeof(msg) - 1, &raw, &rawlen), MC_OK);
+        ck_assert_uint_eq(rawlen, 2 * clen);
+        if (raw[0] == 0 || raw[clen] == 0)
+            seen_zero = true;
+        for (size_t h = 0; h < 2; h++) { /* the first nonzero byte of r, then of s */
+            const uint8_t *v = raw + h * clen;
+            size_t z = 0;
+            while (z + 1 < clen && v[z] == 0)
+                z++;
+            if ((v[z] & 0x80) != 0)
+                seen_high = true;
+        }
+        ck_assert_int_eq(ECDSA_SIG_set0(sig, BN_bin2bn(raw, (int)clen, NULL),
+                                        BN_bin2bn(raw + clen, (int)clen, NULL)),
+                         1);
+        derlen = i2d_ECDSA_SIG(sig, &der);
+        ck_assert_int_gt(derlen, 0);
+        ck_assert_int_eq(EVP_DigestVerifyInit(m, NULL, md, NULL, k), 1);
+        ck_assert_int_eq(EVP_DigestVerify(m, der, (size_t)derlen, msg, sizeof(msg) - 1), 1);
+        OPENSSL_free(der);
+        ECDSA_SIG_free(sig);
+        free(raw);
+
+        /* OpenSSL signs, ours verifies; one flipped bit fails. */
+        EVP_MD_CTX_reset(m);
+        ck_assert_int_eq(EVP_DigestSignInit(m, NULL, md, NULL, k), 1);
+        ck_assert_int_eq(EVP_DigestSign(m, der2, &der2len, msg, sizeof(msg) - 1), 1);
+        p = der2;
+        sig = d2i_ECDSA_SIG(NULL, &p, (long)der2len);
+        ck_assert_ptr_nonnull(sig);
+        ck_assert_int_eq(BN_bn2binpad(ECDSA_SIG_get0_r(sig), raw2, (int)clen), (int)clen);
+        ck_assert_int_eq(BN_bn2binpad(ECDSA_SIG_get0_s(sig), raw2 + clen, (int)clen), (int)clen);
+        if (raw2[0] == 0 || raw2[clen] == 0)
+            seen_zero = true;
+        ck_assert_int_eq(jose_verify(k, c->alg, msg, sizeof(msg) - 1, raw2, 2 * clen), MC_OK);
+        raw2[clen + 3] ^= 0x01;
+        ck_assert_int_eq(jose_verify(k, c->alg, msg, sizeof(msg) - 1, raw2, 2 * clen),
+                         MC_ERR_VERIFY);
+        /* The length is fixed by the curve (RFC 7518 section 3.4). */
+        ck_assert_int_eq(jose_verify(k, c->alg, msg, sizeof(msg) - 1, raw2, 2 * clen - 1),
+                         MC_ERR_VERIFY);
+        ECDSA_SIG_free(sig);
+        EVP_MD_CTX_free(m);
+    }
+    ck_assert_msg(seen_zero && seen_high, "no leading-zero or high-bit signature in %d tries", i);
+    /* All-zero r and s: refused as a bad signature, not an error or a crash. */
+    {
+        uint8_t zero[132];
+        memset(zero, 0, sizeof(zero));
+        ck_assert_int_eq(jose_verify(k, c->alg, msg, sizeof(msg) - 1, zero, 2 * clen),
+                         MC_ERR_VERIFY);
+    }
+    EVP_PKEY_free(k);
+}
+END_TEST
+
+/* jose keeps a signing and a verifying context per thread for the last EC key it used:
+ * threads that share two keys and switch between them on every call must still get a
+ * verifying signature from the right key only, and the contexts are freed when each
+ * thread ends (ASan's leak check sees it). */
+struct sv_job {
+    EVP_PKEY *keys[2];
+    int bad;
+};
+
+static void *sign_verify_many(void *arg)
+{
+    struct sv_job *j = arg;
+    const uint8_t msg[] = "eyJub25jZSI6Im4ifQ.e30";
+
+    for (int i = 0; i < 200; i++) {
+        EVP_PKEY *k = j->keys[i % 2], *other = j->keys[(i + 1) % 2];
+        uint8_t *sig = NULL;
+        size_t siglen = 0;
+
+        if (jose_sign(k, JOSE_ALG_ES256, msg, sizeof(msg) - 1, &sig, &siglen) != MC_OK) {
+            j->bad++;
+            continue;
+        }
+        if (jose_verify(k, JOSE_ALG_ES256, msg, sizeof(msg) - 1, sig, siglen) != MC_OK ||
+            jose_verify(other, JOSE_ALG_ES256, msg, sizeof(msg) - 1, sig, siglen) != MC_ERR_VERIFY)
+            j->bad++;
+        free(sig);
+    }
+    return NULL;
+}
+
+START_TEST(test_ec_context_cache_threads)
+{
+    EVP_PKEY *a = NULL, *b = NULL;
+    pthread_t th[4];
+    struct sv_job jobs[4];
+
+    ck_assert_int_eq(key_generate(KEY_EC_P256, &a), MC_OK);
+    ck_assert_int_eq(key_generate(KEY_EC_P256, &b), MC_OK);
+    for (size_t i = 0; i < 4; i++) {
+        jobs[i].keys[0] = i % 2 == 0 ? a : b;
+        jobs[i].keys[1] = i % 2 == 0 ? b : a;
+        jobs[i].bad = 0;
+        ck_assert_int_eq(pthread_create(&th[i], NULL, sign_verify_many, &jobs[i]), 0);
+    }
+    for (size_t i = 0; i < 4; i++) {
+        ck_assert_int_eq(pthread_join(th[i], NULL), 0);
+        ck_assert_int_eq(jobs[i].bad, 0);
+    }
+    /* The threads' caches went with the threads: these are the last references. */
+    EVP_PKEY_free(a);
+    EVP_PKEY_free(b);
+}
+END_TEST
+
 START_TEST(test_hmac_jws)
 {
     static const enum jose_alg algs[3] = {JOSE_ALG_HS256, JOSE_ALG_HS384, JOSE_ALG_HS512};
@@ -929,6 +1086,9 @@ Suite *jose_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, test_roundtrip, 0, (int)(sizeof(rt_cases) / sizeof(rt_cases[0])));
     tcase_add_test(tc, test_hmac_jws);
+    tcase_add_test(tc, test_ec_context_cache_threads);
+    tcase_add_loop_test(tc, test_ecdsa_der_interop, 0,
+                        (int)(sizeof(ec_cases) / sizeof(ec_cases[0])));
     suite_add_tcase(s, tc);
 
     tc = tcase_create("malformed");

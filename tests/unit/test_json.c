@@ -1,5 +1,6 @@
 /* Unit tests for common/json.c: caps, strictness, typed getters. */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,6 +89,27 @@ START_TEST(test_duplicates)
     /* Names are case-sensitive, and the same name in sibling objects is fine. */
     ck_assert_int_eq(parse_str("{\"a\":1,\"A\":2,\"o\":{\"a\":3},\"p\":{\"a\":4}}", &j), MC_OK);
     cJSON_Delete(j);
+    j = NULL;
+    /* Small objects are checked pair by pair, large ones by sorting: both ways, with the
+     * clash between the first and the last member and with none. */
+    static const size_t sizes[] = {2, 11, 12, 13, 40};
+    for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+        for (int clash = 0; clash < 2; clash++) {
+            char text[1024];
+            size_t pos = 0;
+            text[pos++] = '{';
+            for (size_t m = 0; m < sizes[k]; m++) {
+                size_t name = (clash && m == sizes[k] - 1) ? 0 : m;
+                pos += (size_t)snprintf(text + pos, sizeof(text) - pos, "%s\"m%zu\":%zu",
+                                        m > 0 ? "," : "", name, m);
+            }
+            text[pos++] = '}';
+            text[pos] = '\0';
+            ck_assert_int_eq(parse_str(text, &j), clash ? MC_ERR_INVALID : MC_OK);
+            cJSON_Delete(j);
+            j = NULL;
+        }
+    }
 }
 END_TEST
 

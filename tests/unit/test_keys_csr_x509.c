@@ -1,6 +1,7 @@
 /* Unit tests for common/keys.c, csr.c and x509.c: key types, save/load, identifiers,
  * CSR round trips, certificate readers and the RFC 8737 tls-alpn-01 certificate. */
 #include <check.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -134,6 +135,65 @@ START_TEST(test_key_classify_other)
     ck_assert_int_eq(key_classify(k, &got), MC_ERR_UNSUPPORTED);
     EVP_PKEY_free(k);
     ck_assert_int_eq(key_generate((enum key_type)99, &k), MC_ERR_UNSUPPORTED);
+}
+END_TEST
+
+/* key_classify remembers its answer on the key (ex_data): asked again, from several threads
+ * at once, and for a copy of the key, it gives the same type every time; an unsupported key
+ * stays unsupported. */
+struct classify_job {
+    EVP_PKEY *key;
+    enum key_type want;
+    int wrong;
+};
+
+static void *classify_many(void *arg)
+{
+    struct classify_job *j = arg;
+
+    for (int i = 0; i < 2000; i++) {
+        enum key_type got = KEY_RSA8192;
+        if (key_classify(j->key, &got) != MC_OK || got != j->want)
+            j->wrong++;
+    }
+    return NULL;
+}
+
+START_TEST(test_key_classify_repeat)
+{
+    static const enum key_type types[] = {KEY_EC_P256, KEY_EC_P384, KEY_EC_P521, KEY_RSA2048};
+    pthread_t th[4];
+    struct classify_job jobs[4];
+    enum key_type got;
+
+    for (size_t i = 0; i < 4; i++) {
+        ck_assert_int_eq(key_generate(types[i], &jobs[i].key), MC_OK);
+        jobs[i].want = types[i];
+        jobs[i].wrong = 0;
+    }
+    /* Every thread on every key, so each key is classified by several threads at once. */
+    for (size_t round = 0; round < 4; round++) {
+        for (size_t i = 0; i < 4; i++) {
+            struct classify_job *j = &jobs[(i + round) % 4];
+            ck_assert_int_eq(pthread_create(&th[i], NULL, classify_many, j), 0);
+        }
+        for (size_t i = 0; i < 4; i++)
+            ck_assert_int_eq(pthread_join(th[i], NULL), 0);
+    }
+    for (size_t i = 0; i < 4; i++) {
+        EVP_PKEY *dup = EVP_PKEY_dup(jobs[i].key);
+        ck_assert_int_eq(jobs[i].wrong, 0);
+        ck_assert_ptr_nonnull(dup);
+        ck_assert_int_eq(key_classify(dup, &got), MC_OK);
+        ck_assert_int_eq(got, types[i]);
+        EVP_PKEY_free(dup);
+        EVP_PKEY_free(jobs[i].key);
+    }
+    EVP_PKEY *k = EVP_EC_gen("P-224");
+    ck_assert_ptr_nonnull(k);
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(key_classify(k, &got), MC_ERR_UNSUPPORTED);
+    EVP_PKEY_free(k);
 }
 END_TEST
 
@@ -752,6 +812,7 @@ Suite *keys_csr_x509_suite(void)
     tcase_add_loop_test(tc, test_key_generate_save_load, 0,
                         (int)(sizeof(key_cases) / sizeof(key_cases[0])));
     tcase_add_test(tc, test_key_classify_other);
+    tcase_add_test(tc, test_key_classify_repeat);
     tcase_add_test(tc, test_key_load_forms);
     suite_add_tcase(s, tc);
 
