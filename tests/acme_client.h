@@ -19,7 +19,7 @@
 
 #define JOSE_CT "Content-Type: application/jose+json"
 #define URN "urn:ietf:params:acme:error:"
-#define POLL_TRIES 200 /* x 25 ms: 5 s at most per poll loop */
+#define POLL_TRIES 1200 /* x 25 ms: 30 s at most per poll loop (CI machines are loaded) */
 #define POLL_SLEEP_NS 25000000L
 #define MAX_TOKENS 16
 

@@ -24,6 +24,7 @@
 #include "common/http.h"
 #include "common/jose.h"
 #include "common/json.h"
+#include "common/log.h"
 #include "mockca/acme/render.h"
 #include "mockca/cconf.h"
 #include "mockca/internal.h" /* g_m->cconf, g_m->tls, g_m->va */
@@ -457,6 +458,9 @@ START_TEST(test_poll_lenient_and_strict)
     char *loc, *ra;
     struct resp r;
 
+    /* The grader reads mockca's clock: frozen, "at once" stays early however slowly this
+     * machine runs; only wait_retry_after moves it. */
+    clock_freeze(mockca_clock(g_m));
     reset();
     loc = new_order(k, kid, p, &o);
     post_url(loc, k, kid, NULL, &r); /* the first poll: answered with Retry-After */
@@ -879,11 +883,9 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *r = srunner_create(suite());
-    int failed;
-
-    srunner_run_all(r, CK_NORMAL);
-    failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    /* mockca's info lines would bury a failure's message in CI's log; MC_TEST_LOG=info
+     * brings them back. */
+    int level = log_level_parse(getenv("MC_TEST_LOG"));
+    log_set_level(level >= 0 ? (enum log_level)level : LOGL_WARN);
+    return tu_run(suite());
 }
