@@ -359,6 +359,18 @@ static bool fault_rule_selects(const struct fault_rule *r, const char *target, c
     return true;
 }
 
+bool fault_engine_empty(struct fault_engine *e)
+{
+    size_t n;
+
+    if (e == NULL)
+        return true;
+    pthread_mutex_lock(&e->mu);
+    n = e->nrules;
+    pthread_mutex_unlock(&e->mu);
+    return n == 0;
+}
+
 bool fault_engine_check(struct fault_engine *e, const char *target, const char *kind,
                         const char *subject, struct fault_action *out, uint64_t *rule_id)
 {

@@ -82,6 +82,10 @@ MC_MUST_CHECK enum mc_err fault_engine_add(struct fault_engine *e, struct fault_
 MC_MUST_CHECK enum mc_err fault_engine_remove(struct fault_engine *e, uint64_t id);
 void fault_engine_clear(struct fault_engine *e);
 
+/* True when the engine has no rule (or e is NULL): a server may then skip gathering an
+ * event's subject. A rule added meanwhile applies from the next event on. */
+bool fault_engine_empty(struct fault_engine *e);
+
 /* Offers one event to the rules in order; the first rule that fires wins. Returns true and
  * copies that rule's action into *out (and its id into *rule_id if not NULL) when one
  * fires; false otherwise. target, kind, subject may be NULL (they then match only rules

@@ -754,7 +754,9 @@ bool afault_acme_before(struct mockca *m, const struct http_request *req,
     uint64_t id = 0;
     const char *res = afault_acme_resource(req->path);
 
-    if (m->faults == NULL || !afault_ns_event(AFAULT_NS_ACME, res, target, sizeof(target)))
+    /* With no rule there is nothing to match: the JWS is not parsed a second time. */
+    if (fault_engine_empty(m->faults) ||
+        !afault_ns_event(AFAULT_NS_ACME, res, target, sizeof(target)))
         return false;
     subject[0] = nonce[0] = '\0';
     if (strcmp(req->method, "POST") == 0)
@@ -776,7 +778,7 @@ bool afault_cc_before(struct mockca *m, const struct http_request *req,
     uint64_t id = 0;
     const char *key = http_request_header(req, "X-DC-DEVKEY");
 
-    if (m->faults == NULL || !afault_cc_route(req->path, route, sizeof(route)) ||
+    if (fault_engine_empty(m->faults) || !afault_cc_route(req->path, route, sizeof(route)) ||
         !afault_ns_event(AFAULT_NS_CC, route, target, sizeof(target)))
         return false;
     if (!fault_engine_check(m->faults, target, req->method,

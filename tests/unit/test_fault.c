@@ -240,7 +240,10 @@ END_TEST
 START_TEST(test_first_rule_wins_remove_clear)
 {
     struct fault_engine *e = fault_engine_new(3, NULL);
+    ck_assert(fault_engine_empty(e));
+    ck_assert(fault_engine_empty(NULL));
     uint64_t id1 = add_rule(e, "{\"target\":\"/acme/*\"}", 1);
+    ck_assert(!fault_engine_empty(e));
     uint64_t id2 = add_rule(e, "{}", 2);
     ck_assert(id1 == 1 && id2 == 2);
     uint64_t rid = 0;
@@ -260,6 +263,7 @@ START_TEST(test_first_rule_wins_remove_clear)
     uint64_t id3 = add_rule(e, "{}", 3);
     ck_assert(id3 == 3);
     fault_engine_clear(e);
+    ck_assert(fault_engine_empty(e));
     ck_assert_int_eq(fire(e, "/dir", "GET", NULL), -1);
     cJSON *list = fault_engine_list(e);
     ck_assert_int_eq(cJSON_GetArraySize(list), 0);
