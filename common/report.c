@@ -204,6 +204,18 @@ void report_free(struct report *r)
     free(r);
 }
 
+bool report_exchanges_full(const struct report *r)
+{
+    bool full;
+
+    if (r == NULL)
+        return true;
+    lock(r);
+    full = r->nx >= REPORT_MAX_EXCHANGES;
+    unlock(r);
+    return full;
+}
+
 long report_add_exchange(struct report *r, const struct report_exchange *x)
 {
     struct xrec rec;

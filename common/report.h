@@ -68,6 +68,9 @@ void report_free(struct report *r); /* NULL ok */
 /* Records an exchange (strings copied, bodies truncated to REPORT_MAX_BODY) and returns
  * its index, or -1 when REPORT_MAX_EXCHANGES are kept already (it is still counted). */
 long report_add_exchange(struct report *r, const struct report_exchange *x);
+/* Whether REPORT_MAX_EXCHANGES are kept already, so that the next exchange is only
+ * counted: a caller may then skip building its headers and bodies. NULL: true. */
+bool report_exchanges_full(const struct report *r);
 /* Marks requirement id as exercised once (so it is PASS unless a finding fails it). */
 MC_MUST_CHECK enum mc_err report_exercised(struct report *r, const char *id);
 /* Records a violation of requirement id by actor (may be NULL), at exchange index exchange

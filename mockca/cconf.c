@@ -118,6 +118,8 @@ struct cconf_open {
     const struct cconf *owner;
     const struct http_request *req;
     size_t n, dropped;
+    bool signer, action; /* cconf_signer was called; the payload was not empty */
+    char kid[CCONF_STR]; /* its kid, "" for jwk */
     struct {
         const char *id;
         char detail[CCONF_DETAIL];
@@ -727,6 +729,43 @@ static const char *cconf_resp_header(const struct http_response *resp, const cha
     return NULL;
 }
 
+void cconf_signer(struct cconf *c, const char *kid, bool action)
+{
+    if (c == NULL || tl_open.owner != c)
+        return;
+    if (kid != NULL && strlen(kid) >= sizeof(tl_open.kid))
+        return; /* too long to hold whole: cconf_end decodes the request instead */
+    cconf_copy(tl_open.kid, sizeof(tl_open.kid), kid != NULL ? kid : "");
+    tl_open.action = action;
+    tl_open.signer = true;
+}
+
+/* Whether cconf_end can skip the transcript record: the report keeps no more exchanges
+ * (so none of its headers or bodies would be stored) and the exchange's account and kind
+ * are known without decoding the request, which has no body or a JWS that cconf_signer
+ * noted. The answers are tr_build's: the kid, else for a JWS answered 2xx (a new account)
+ * the Location. */
+static bool cconf_light(struct cconf *c, const struct http_request *req,
+                        const struct http_response *resp, const char **account, bool *action)
+{
+    bool full;
+
+    if (!tl_open.signer && req->body_len != 0)
+        return false;
+    pthread_mutex_lock(&c->mu);
+    full = report_exchanges_full(c->r);
+    pthread_mutex_unlock(&c->mu);
+    if (!full)
+        return false;
+    *account = NULL;
+    *action = tl_open.signer && tl_open.action;
+    if (tl_open.signer && tl_open.kid[0] != '\0')
+        *account = tl_open.kid;
+    else if (tl_open.signer && resp->status >= 200 && resp->status < 300)
+        *account = cconf_resp_header(resp, "Location");
+    return true;
+}
+
 void cconf_end(struct cconf *c, const struct http_request *req, const struct http_response *resp)
 {
     struct report_exchange x;
@@ -738,6 +777,7 @@ void cconf_end(struct cconf *c, const struct http_request *req, const struct htt
     char path[CCONF_STR];
     int64_t now, wait = 0;
     long idx;
+    bool action = false;
 
     if (c == NULL || tl_open.owner != c || tl_open.req != req) {
         memset(&tl_open, 0, sizeof(tl_open));
@@ -746,7 +786,9 @@ void cconf_end(struct cconf *c, const struct http_request *req, const struct htt
     now = clock_now_ms(c->clock);
     memset(&x, 0, sizeof(x));
     req_h[0] = resp_h[0] = '\0';
-    if (tr_build("acme", now, req, resp, &rec) == MC_OK) {
+    if (cconf_light(c, req, resp, &account, &action)) {
+        ua = http_request_header(req, "User-Agent");
+    } else if (tr_build("acme", now, req, resp, &rec) == MC_OK) {
         rq = cJSON_GetObjectItemCaseSensitive(rec, "request");
         rs = cJSON_GetObjectItemCaseSensitive(rec, "response");
         if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(rec, "account")))
@@ -757,6 +799,7 @@ void cconf_end(struct cconf *c, const struct http_request *req, const struct htt
         cconf_header_lines(rs, resp_h, sizeof(resp_h));
         req_body = cconf_body_text(rq);
         resp_body = cconf_body_text(rs);
+        action = cconf_is_action(rec);
     } else {
         ua = http_request_header(req, "User-Agent");
     }
@@ -783,7 +826,7 @@ void cconf_end(struct cconf *c, const struct http_request *req, const struct htt
         cconf_agent_note(c, account, ua, now);
         /* The Retry-After of this answer is the wait before the next poll of the resource
          * it describes: a new order's Location, else the URL itself. */
-        if (rec != NULL && cconf_is_action(rec))
+        if (action)
             cconf_polls_forget(c, account);
         ra = cconf_resp_header(resp, "Retry-After");
         loc = resp->status == 201 ? cconf_resp_header(resp, "Location") : NULL;

@@ -112,6 +112,12 @@ void cconf_begin(struct cconf *c, const struct http_request *req, struct http_re
  * Closes the exchange. */
 void cconf_end(struct cconf *c, const struct http_request *req, const struct http_response *resp);
 
+/* Called by the request check (acme/request.c) once it has read a JWS's protected header,
+ * before verifying it: the kid (NULL: signed with jwk) and whether the payload is not empty
+ * (an action, not a poll). Once the report keeps no more exchanges, cconf_end takes the
+ * exchange's account from this instead of decoding the request again. */
+void cconf_signer(struct cconf *c, const char *kid, bool action);
+
 /* ---- checks ------------------------------------------------------------------------------ */
 
 /* Grades id: exercised, and a violation with the printf detail when !ok. On a listener

@@ -219,6 +219,7 @@ enum acme_problem acme_check_request(const struct acme_check_config *cfg,
         p = acme_error_set(err, ACME_P_SERVER_INTERNAL, 0, "header changed under us");
         goto out;
     }
+    cconf_signer(cfg->grader, kid, jws->payload_len > 0);
 
     /* 4. Section 6.2: no "none", no MAC algorithm, only what the server offers. */
     cconf_grade(cfg->grader, CCONF_JWS_ALG, !jose_alg_is_hmac(jws->alg),

@@ -7,6 +7,7 @@
 #include <check.h>
 #include <regex.h>
 
+#include "common/b64url.h"
 #include "common/json.h"
 #include "mockca/config.h"
 
@@ -149,6 +150,117 @@ START_TEST(test_poll_tolerance_and_strict)
 }
 END_TEST
 
+/* One ACME exchange through the listener hooks: a POST to path whose flattened JWS has kid
+ * (NULL: a jwk) and payload ("" for a POST-as-GET), answered status with Retry-After ra
+ * and Location loc (each may be NULL). signer: the request check noted the JWS, as
+ * acme/request.c does once the protected header is read. */
+static void exchange(const char *path, const char *kid, const char *payload, bool signer,
+                     int status, const char *ra, const char *loc)
+{
+    struct http_request req;
+    struct http_response resp;
+    char prot_json[512], *prot = NULL, *pay = NULL, body[1024];
+
+    if (kid != NULL)
+        snprintf(prot_json, sizeof(prot_json),
+                 "{\"alg\":\"ES256\",\"kid\":\"%s\",\"nonce\":\"n\",\"url\":\"u\"}", kid);
+    else
+        snprintf(prot_json, sizeof(prot_json),
+                 "{\"alg\":\"ES256\",\"jwk\":{\"kty\":\"EC\"},\"nonce\":\"n\",\"url\":\"u\"}");
+    ck_assert_int_eq(b64url_encode((const uint8_t *)prot_json, strlen(prot_json), &prot), MC_OK);
+    ck_assert_int_eq(b64url_encode((const uint8_t *)payload, strlen(payload), &pay), MC_OK);
+    snprintf(body, sizeof(body), "{\"protected\":\"%s\",\"payload\":\"%s\",\"signature\":\"AA\"}",
+             prot, pay);
+    memset(&req, 0, sizeof(req));
+    req.method = "POST";
+    req.path = path;
+    req.body = (const uint8_t *)body;
+    req.body_len = strlen(body);
+    memset(&resp, 0, sizeof(resp));
+    resp.status = status; /* set before cconf_begin: nothing is graded there */
+    if (ra != NULL)
+        ck_assert_int_eq(http_response_header(&resp, "Retry-After", ra), MC_OK);
+    if (loc != NULL)
+        ck_assert_int_eq(http_response_header(&resp, "Location", loc), MC_OK);
+    cconf_begin(g_c, &req, &resp);
+    if (signer)
+        cconf_signer(g_c, kid, payload[0] != '\0');
+    cconf_end(g_c, &req, &resp);
+    http_response_reset(&resp);
+    free(prot);
+    free(pay);
+}
+
+/* The deadline remembered for actor's next poll of path: its wait, or -1 for none. */
+static int64_t deadline_wait(const char *actor, const char *path)
+{
+    int64_t w = -1;
+    pthread_mutex_lock(&g_c->mu);
+    for (size_t i = 0; i < CCONF_POLLS; i++)
+        if (g_c->polls[i].used && strcmp(g_c->polls[i].actor, actor) == 0 &&
+            strcmp(g_c->polls[i].path, path) == 0)
+            w = g_c->polls[i].wait_ms;
+    pthread_mutex_unlock(&g_c->mu);
+    return w;
+}
+
+static bool agent_known(const char *account)
+{
+    bool found = false;
+    pthread_mutex_lock(&g_c->mu);
+    for (size_t i = 0; i < CCONF_AGENTS; i++)
+        found = found || (g_c->agents[i].used && strcmp(g_c->agents[i].account, account) == 0);
+    pthread_mutex_unlock(&g_c->mu);
+    return found;
+}
+
+/* What cconf_end learns from an exchange (the account of a kid or of a new account's
+ * Location, a Retry-After deadline, an action that ends the waits) is the same whether it
+ * decodes the request (while the report keeps exchanges) or takes what the request check
+ * noted (once the report is full); and a request the check never noted still counts. */
+START_TEST(test_exchanges_before_and_after_the_report_fills)
+{
+    const char *acct = "https://ca.test/my-account/5", *fresh = "https://ca.test/my-account/6";
+    struct report_exchange x;
+    cJSON *j = NULL;
+
+    for (int round = 0; round < 2; round++) {
+        ck_assert_int_eq(cconf_reset(g_c), MC_OK);
+        memset(g_c->polls, 0, CCONF_POLLS * sizeof(*g_c->polls));
+        memset(g_c->agents, 0, sizeof(g_c->agents));
+        if (round == 1) {
+            memset(&x, 0, sizeof(x));
+            x.method = "POST";
+            x.url = "/filler";
+            for (int i = 0; i < REPORT_MAX_EXCHANGES; i++)
+                report_add_exchange(cconf_report(g_c), &x);
+            ck_assert(report_exchanges_full(cconf_report(g_c)));
+        } else {
+            ck_assert(!report_exchanges_full(cconf_report(g_c)));
+        }
+        /* A new account: jwk-signed, its URL is the Location. */
+        exchange("/new-acct", NULL, "{}", true, 201, NULL, fresh);
+        ck_assert_msg(agent_known(fresh), "round %d: new account not noted", round);
+        /* A poll answered with Retry-After: the deadline is the kid's. */
+        exchange("/my-order/o1", acct, "", true, 200, "3", NULL);
+        ck_assert_msg(deadline_wait(acct, "/my-order/o1") == 3000, "round %d: wait %lld", round,
+                      (long long)deadline_wait(acct, "/my-order/o1"));
+        /* An action (non-empty payload) forgets the account's deadlines. */
+        exchange("/chall/c1", acct, "{}", true, 200, NULL, NULL);
+        ck_assert_int_eq(deadline_wait(acct, "/my-order/o1"), -1);
+        /* Not noted by the request check (it stopped before the header): decoded. */
+        exchange("/my-order/o2", acct, "", false, 200, "2", NULL);
+        ck_assert_msg(deadline_wait(acct, "/my-order/o2") == 2000, "round %d", round);
+    }
+    /* Every exchange is counted, kept or not. */
+    ck_assert_int_eq(cconf_to_json(g_c, &j), MC_OK);
+    ck_assert_int_eq((int)cJSON_GetNumberValue(
+                         cJSON_GetObjectItem(cJSON_GetObjectItem(j, "totals"), "exchanges")),
+                     REPORT_MAX_EXCHANGES + 4);
+    cJSON_Delete(j);
+}
+END_TEST
+
 START_TEST(test_validation_grading)
 {
     struct va_result res;
@@ -278,6 +390,7 @@ static Suite *suite(void)
     tcase_add_test(t, test_url_path);
     tcase_add_test(t, test_nonces);
     tcase_add_test(t, test_poll_tolerance_and_strict);
+    tcase_add_test(t, test_exchanges_before_and_after_the_report_fills);
     tcase_add_test(t, test_validation_grading);
     tcase_add_test(t, test_reset_and_render);
     tcase_add_test(t, test_config_sources);
