@@ -222,6 +222,14 @@ long report_add_exchange(struct report *r, const struct report_exchange *x)
     long idx = -1;
     if (r == NULL || x == NULL)
         return -1;
+    /* Full: counted, and nothing copied only to be thrown away. */
+    lock(r);
+    if (r->nx >= REPORT_MAX_EXCHANGES) {
+        r->x_total++;
+        unlock(r);
+        return -1;
+    }
+    unlock(r);
     memset(&rec, 0, sizeof(rec));
     rec.at_ms = x->at_ms;
     rec.status = x->status;

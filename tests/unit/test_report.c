@@ -128,8 +128,11 @@ START_TEST(test_caps)
     memset(big, 'a', REPORT_MAX_BODY * 2);
     big[REPORT_MAX_BODY * 2] = '\0';
     struct report_exchange x = {.method = "GET", .resp_body = big, .status = 200};
+    ck_assert(!report_exchanges_full(r));
     for (long i = 0; i < REPORT_MAX_EXCHANGES; i++)
         ck_assert_int_eq(report_add_exchange(r, &x), i);
+    ck_assert(report_exchanges_full(r));
+    ck_assert(report_exchanges_full(NULL));
     /* Past the cap: counted, not kept. */
     ck_assert_int_eq(report_add_exchange(r, &x), -1);
     ck_assert_int_eq(report_add_exchange(r, &x), -1);
