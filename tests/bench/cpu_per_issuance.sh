@@ -8,16 +8,17 @@
 # Defaults: -n 4000 -r 4 -w 2. BUILD and BUILD2 are CMake build directories holding
 # mockca/mockca and client/certcli (Release builds measure what users run; a Debug build
 # measures -O0 code). For each round and build: a fresh mockca (Pebble-style JSON config,
-# every listener on a free port, PEBBLE_VA_NOSLEEP=1, PEBBLE_WFE_NONCEREJECT=0), 200 warm-up
-# issuances, then `certcli bench -w WORKERS -n ISSUANCES` with http-01 really validated.
+# listeners on kernel-picked ports, no management API, PEBBLE_VA_NOSLEEP=1,
+# PEBBLE_WFE_NONCEREJECT=0), 200 warm-up issuances, then `certcli bench -w WORKERS -n ISSUANCES` with http-01 really validated.
 # mockca's CPU is the change of utime+stime in /proc/PID/stat over the measured run;
 # certcli's is the user+system time of its process (/usr/bin/time). Printed per round:
 # both in ms per issuance and the bench's issuances per second; then the mean per build.
 #
-# Ports come from the kernel (python3 binding port 0); each mockca is stopped by its PID;
-# every wait is bounded. Not a test: nothing is asserted about speed.
+# Ports come from the kernel (port 0; python3 binding port 0 for the http-01 port); each
+# mockca is started, and stopped by its PID, with tests/interop/lib/harness.sh; every wait
+# is bounded. Not a test: nothing is asserted about speed.
 #
-# Needs: python3, curl, /usr/bin/time (package time).
+# Needs: python3, /usr/bin/time (package time).
 set -euo pipefail
 
 N=4000
@@ -47,69 +48,50 @@ for b in "${BUILDS[@]}"; do
         [ -x "$b/$bin" ] || { echo "cpu_per_issuance: no $b/$bin (build it first)" >&2; exit 1; }
     done
 done
-for tool in python3 curl /usr/bin/time; do
+for tool in python3 /usr/bin/time; do
     command -v "$tool" >/dev/null 2>&1 || { echo "cpu_per_issuance: $tool is not installed" >&2; exit 1; }
 done
 
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+# stop, stop_all and start_mockca; free_port.
+. "$SRC/tests/interop/lib/harness.sh"
+. "$SRC/tests/interop/lib/mockca_checks.sh"
+fail() {
+    echo "cpu_per_issuance: $*" >&2
+    exit 1
+}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/cpu_per_issuance.XXXXXX")
-MPID=
-stop_mockca() {
-    [ -n "$MPID" ] || return 0
-    kill "$MPID" 2>/dev/null || true
-    for _ in $(seq 1 50); do
-        kill -0 "$MPID" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -9 "$MPID" 2>/dev/null || true
-    wait "$MPID" 2>/dev/null || true
-    MPID=
-}
-cleanup() {
-    stop_mockca
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+PIDS=()
+trap stop_all EXIT
 trap 'exit 130' INT TERM
 
 export PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0
 TICK=$(getconf CLK_TCK)
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 proc_cpu_ticks() { # utime + stime of PID, in clock ticks
     awk '{print $14 + $15}' "/proc/$1/stat"
 }
 
-# measure BUILD TAG: one round; appends "mockca_ms certcli_ms rate" to $WORK/TAG.txt.
+# measure BUILD TAG ROUND: one round; appends "mockca_ms certcli_ms rate" to $WORK/TAG.txt.
 measure() {
-    local b=$1 tag=$2 d port mport hport c0 c1 u s rate
-    d=$(mktemp -d "$WORK/round.XXXXXX")
-    port=$(free_port)
-    mport=$(free_port)
+    local b=$1 tag=$2 d hport c0 c1 u s rate
+    d=$WORK/$tag-$3
+    mkdir "$d"
     hport=$(free_port)
     cat >"$d/mockca.json" <<EOF
-{"pebble": {"listenAddress": "127.0.0.1:$port", "managementListenAddress": "127.0.0.1:$mport",
+{"pebble": {"listenAddress": "127.0.0.1:0", "managementListenAddress": "",
   "httpPort": $hport, "tlsPort": 5001, "ocspResponderURL": "",
   "externalAccountBindingRequired": false}}
 EOF
-    "$b/mockca/mockca" -config "$d/mockca.json" --state-dir "$d/state" --dns 127.0.0.1:0 \
-        --dns-management 127.0.0.1:0 >"$d/mockca.log" 2>&1 &
-    MPID=$!
-    for _ in $(seq 1 200); do
-        curl -sf --max-time 2 --cacert "$d/state/tls-root.pem" "https://127.0.0.1:$port/dir" \
-            >/dev/null 2>&1 && break
-        kill -0 "$MPID" 2>/dev/null || { tail -n 5 "$d/mockca.log" >&2; exit 1; }
-        sleep 0.05
-    done
-    local cli=("$b/client/certcli" --server "https://127.0.0.1:$port/dir" --ca-bundle
-        "$d/state/tls-root.pem")
+    CA_TAG=$tag-$3/ca start_mockca "$b/mockca/mockca" "$d/mockca.json" ||
+        fail "mockca did not start: $(tail -n 3 "$d/ca.err")"
+    local cli=("$b/client/certcli" --server "$DIR_URL" --ca-bundle "$TLS_ROOT")
     timeout 600 "${cli[@]}" --dir "$d/warm" bench -w "$WORKERS" -n 200 --http-port "$hport" \
         --poll-timeout 30 --json >/dev/null
-    c0=$(proc_cpu_ticks "$MPID")
+    c0=$(proc_cpu_ticks "$CA_PID")
     timeout 1200 /usr/bin/time -f "%U %S" -o "$d/time" "${cli[@]}" --dir "$d/run" bench \
         -w "$WORKERS" -n "$N" --http-port "$hport" --poll-timeout 30 --json >"$d/report.json"
-    c1=$(proc_cpu_ticks "$MPID")
-    stop_mockca
+    c1=$(proc_cpu_ticks "$CA_PID")
+    stop "$CA_PID"
     read -r u s <"$d/time"
     rate=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['issuances_per_s'])" \
         "$d/report.json")
@@ -118,8 +100,9 @@ import sys
 c0, c1, tick, n, u, s, rate = sys.argv[1:]
 m = (int(c1) - int(c0)) * 1000 / int(tick) / int(n)
 c = (float(u) + float(s)) * 1000 / int(n)
-print(f'{m:.3f} {c:.3f} {float(rate):.1f}')" "$c0" "$c1" "$TICK" "$N" "$u" "$s" "$rate" \
-        | tee -a "$WORK/$tag.txt" | awk -v t="$tag" '{printf "%s: mockca %s ms, certcli %s ms per issuance, %s issuances/s\n", t, $1, $2, $3}'
+print(f'{m:.3f} {c:.3f} {float(rate):.1f}')" "$c0" "$c1" "$TICK" "$N" "$u" "$s" "$rate" |
+        tee -a "$WORK/$tag.txt" |
+        awk -v t="$tag" '{printf "%s: mockca %s ms, certcli %s ms per issuance, %s issuances/s\n", t, $1, $2, $3}'
     rm -rf "$d"
 }
 
@@ -127,7 +110,7 @@ echo "cpu_per_issuance: -n $N -r $ROUNDS -w $WORKERS, $(nproc) cores"
 for r in $(seq 1 "$ROUNDS"); do
     echo "round $r"
     for i in "${!BUILDS[@]}"; do
-        measure "${BUILDS[$i]}" "build$((i + 1))"
+        measure "${BUILDS[$i]}" "build$((i + 1))" "$r"
     done
 done
 for i in "${!BUILDS[@]}"; do
