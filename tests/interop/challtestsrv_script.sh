@@ -68,7 +68,7 @@ free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 wait_http() { # port
-    for _ in $(seq 1 50); do
+    for _ in $(seq 1 100); do
         curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0
         sleep 0.1
     done

@@ -30,7 +30,7 @@ trap cleanup EXIT
 "$BIN" -dns01 127.0.0.1:0 -management 127.0.0.1:0 -http01 "" -tlsalpn01 "" \
     -https01 127.0.0.1:0 -doh 127.0.0.1:0 >"$WORK/out" 2>"$WORK/err" &
 PID=$!
-for _ in $(seq 1 50); do
+for _ in $(seq 1 100); do
     grep -q '^fault-seed ' "$WORK/out" 2>/dev/null && break
     kill -0 "$PID" 2>/dev/null || break
     sleep 0.1
