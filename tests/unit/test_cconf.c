@@ -159,18 +159,30 @@ static void exchange(const char *path, const char *kid, const char *payload, boo
 {
     struct http_request req;
     struct http_response resp;
-    char prot_json[512], *prot = NULL, *pay = NULL, body[1024];
+    cJSON *h = cJSON_CreateObject(), *jws = cJSON_CreateObject();
+    char *prot_json = NULL, *prot = NULL, *pay = NULL, *body = NULL;
 
+    /* The header and the JWS are built with cJSON (escaped); the signature is never
+     * checked here. */
+    ck_assert_ptr_nonnull(h);
+    ck_assert_ptr_nonnull(jws);
+    ck_assert_ptr_nonnull(cJSON_AddStringToObject(h, "alg", "ES256"));
     if (kid != NULL)
-        snprintf(prot_json, sizeof(prot_json),
-                 "{\"alg\":\"ES256\",\"kid\":\"%s\",\"nonce\":\"n\",\"url\":\"u\"}", kid);
+        ck_assert_ptr_nonnull(cJSON_AddStringToObject(h, "kid", kid));
     else
-        snprintf(prot_json, sizeof(prot_json),
-                 "{\"alg\":\"ES256\",\"jwk\":{\"kty\":\"EC\"},\"nonce\":\"n\",\"url\":\"u\"}");
+        ck_assert_ptr_nonnull(
+            cJSON_AddStringToObject(cJSON_AddObjectToObject(h, "jwk"), "kty", "EC"));
+    ck_assert_ptr_nonnull(cJSON_AddStringToObject(h, "nonce", "n"));
+    ck_assert_ptr_nonnull(cJSON_AddStringToObject(h, "url", "u"));
+    prot_json = cJSON_PrintUnformatted(h);
+    ck_assert_ptr_nonnull(prot_json);
     ck_assert_int_eq(b64url_encode((const uint8_t *)prot_json, strlen(prot_json), &prot), MC_OK);
     ck_assert_int_eq(b64url_encode((const uint8_t *)payload, strlen(payload), &pay), MC_OK);
-    snprintf(body, sizeof(body), "{\"protected\":\"%s\",\"payload\":\"%s\",\"signature\":\"AA\"}",
-             prot, pay);
+    ck_assert_ptr_nonnull(cJSON_AddStringToObject(jws, "protected", prot));
+    ck_assert_ptr_nonnull(cJSON_AddStringToObject(jws, "payload", pay));
+    ck_assert_ptr_nonnull(cJSON_AddStringToObject(jws, "signature", "AA"));
+    body = cJSON_PrintUnformatted(jws);
+    ck_assert_ptr_nonnull(body);
     memset(&req, 0, sizeof(req));
     req.method = "POST";
     req.path = path;
@@ -187,6 +199,10 @@ static void exchange(const char *path, const char *kid, const char *payload, boo
         cconf_signer(g_c, kid, payload[0] != '\0');
     cconf_end(g_c, &req, &resp);
     http_response_reset(&resp);
+    cJSON_free(body);
+    cJSON_free(prot_json);
+    cJSON_Delete(jws);
+    cJSON_Delete(h);
     free(prot);
     free(pay);
 }
